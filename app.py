@@ -1,0 +1,54 @@
+"""Onramp's Chalice app: blueprints, the HTTP middleware, the stream consumer and scheduled jobs."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice import Chalice, Cron, Rate
+
+from chalicelib.api import auth, meta, tenants, users
+from chalicelib.http.middleware import edge
+from chalicelib.jobs import JOBS, catalog, function_name
+from chalicelib.lazy import lazy
+
+app = Chalice(app_name="onramp")
+app.register_middleware(edge, "http")
+for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp):
+    app.register_blueprint(blueprint)
+
+_consumer = lazy("chalicelib.events.consumer")
+_runner = lazy("chalicelib.jobs.runner")
+# Deployed, infra/ sets the real stream ARN on the event source mapping; locally records are fed in tests.
+TABLE_STREAM_ARN = os.environ.get(
+    "ONRAMP_TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/onramp-local/stream/local")
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def on_table_change(event: Any) -> dict[str, Any]:
+    return _consumer.handle_records(event.to_dict().get("Records", []))
+
+
+def _schedule(expression: str) -> Any:
+    kind, _, args = expression.partition("(")
+    parts = args.rstrip(")").split()
+    if kind == "rate":
+        units = {"minute": Rate.MINUTES, "minutes": Rate.MINUTES, "hour": Rate.HOURS, "hours": Rate.HOURS,
+                 "day": Rate.DAYS, "days": Rate.DAYS}
+        return Rate(int(parts[0]), unit=units[parts[1]])
+    return Cron(*parts)
+
+
+def _job_handler(name: str) -> Any:
+    def run(event: Any) -> dict[str, Any]:
+        return _runner.run_scheduled(name, event)
+
+    return run
+
+
+# Lambda finds each handler as a module attribute (`app.job_<name>`), so each is bound to one here.
+for _job in (JOBS[name] for name in sorted(JOBS)):
+    globals()[function_name(_job.name)] = app.schedule(
+        _schedule(_job.schedule), name=function_name(_job.name))(_job_handler(_job.name))
+
+assert catalog  # imported for its registrations

@@ -1,0 +1,1 @@
+"""Onramp: a multi-tenant LMS backend (Chalice + single-table DynamoDB)."""

@@ -1,0 +1,1 @@
+"""Blueprints, one per capability: parse, authorise, call one service, render."""

@@ -1,0 +1,102 @@
+"""Request models (pydantic v2): they validate at the edge and generate the OpenAPI schemas."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Attr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+TenantRole = Literal["admin", "manager", "learner"]
+Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "clients:read",
+                "clients:write"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class PageQuery(Strict):
+    limit: int = Field(25, ge=1, le=100, description="Page size (at most 100).")
+    cursor: str | None = Field(None, max_length=2048, description="The `nextCursor` of the previous page.")
+
+
+class Branding(Strict):
+    displayName: Name | None = None
+    primaryColor: Color | None = None
+    accentColor: Color | None = None
+    textColor: Color | None = None
+    logoUrl: Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https://|/)\S+$")] | None = None
+    font: Literal["Helvetica", "Times", "Courier", "DejaVu"] | None = None
+
+
+class CreateTenant(Strict):
+    name: Name
+    slug: Slug
+    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+    parentTenantId: Id | None = Field(None, description="Operator only: the partner that owns the tenant.")
+    branding: Branding | None = None
+
+
+class UpdateTenant(Strict):
+    name: Name | None = None
+    branding: Branding | None = None
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}-[a-z]+-\d$")] | None = None
+    reminderDays: list[Annotated[int, Field(ge=1, le=365)]] | None = Field(None, max_length=6)
+
+
+class TenantListQuery(PageQuery):
+    parentTenantId: Id | None = None
+
+
+class CreateUser(Strict):
+    email: Email
+    displayName: Name
+    roles: list[TenantRole] = Field(default_factory=lambda: ["learner"], min_length=1, max_length=3)
+    password: Annotated[str, StringConstraints(min_length=12, max_length=128)] | None = None
+    salesRole: Attr | None = None
+    region: Attr | None = None
+    department: Attr | None = None
+    managerId: Id | None = None
+    hireDate: date | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _unique(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
+            raise ValueError("roles must not repeat")
+        return roles
+
+
+class UpdateUser(Strict):
+    email: Email | None = None
+    displayName: Name | None = None
+    roles: list[TenantRole] | None = Field(None, min_length=1, max_length=3)
+    password: Annotated[str, StringConstraints(min_length=12, max_length=128)] | None = None
+    salesRole: Attr | None = None
+    region: Attr | None = None
+    department: Attr | None = None
+    managerId: Id | None = None
+    hireDate: date | None = None
+
+
+class UserListQuery(PageQuery):
+    managerId: Id | None = Field(None, description="Only this manager's direct reports.")
+    emailPrefix: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+
+
+class CreateClient(Strict):
+    name: Name
+    scopes: list[Scope] = Field(min_length=1, max_length=16)
+
+
+class CreateSession(Strict):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]

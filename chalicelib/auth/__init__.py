@@ -1,0 +1,1 @@
+"""Authentication and authorisation: signing keys, tokens, passwords, principals, RBAC."""

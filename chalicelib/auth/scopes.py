@@ -1,0 +1,32 @@
+"""OAuth2 scopes (`<resource>:read|write`) and what each role may do."""
+
+from __future__ import annotations
+
+SCOPES: dict[str, str] = {
+    "tenants:read": "Read tenants, their branding and settings",
+    "tenants:write": "Create, change, suspend and resume tenants and sandboxes",
+    "users:read": "Read users",
+    "users:write": "Create, change and deactivate users",
+    "clients:read": "List API clients",
+    "clients:write": "Create and revoke API clients",
+}
+
+ALL = frozenset(SCOPES)
+_READ_SELF = frozenset({"tenants:read", "users:read"})
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "operator": ALL,
+    "partner_admin": ALL,
+    "admin": ALL,
+    "manager": _READ_SELF,
+    "learner": _READ_SELF,
+}
+
+TENANT_ROLES = ("admin", "manager", "learner")
+
+
+def scopes_for_roles(roles: list[str] | frozenset[str]) -> frozenset[str]:
+    granted: set[str] = set()
+    for role in roles:
+        granted |= ROLE_SCOPES.get(role, frozenset())
+    return frozenset(granted)

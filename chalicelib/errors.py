@@ -1,0 +1,100 @@
+"""Typed domain errors; chalicelib.http.problems turns them into RFC 9457 responses in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OnrampError(Exception):
+    status = 400
+    code = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+class ValidationFailed(OnrampError):
+    status = 400
+    code = "validation-error"
+    title = "Request is invalid"
+
+
+class MalformedBody(OnrampError):
+    status = 400
+    code = "malformed-body"
+    title = "Request body is not valid JSON"
+
+
+class InvalidCursor(OnrampError):
+    status = 400
+    code = "invalid-cursor"
+    title = "Pagination cursor is invalid"
+
+
+class Unauthenticated(OnrampError):
+    status = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(OnrampError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(OnrampError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(OnrampError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(OnrampError):
+    status = 412
+    code = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PayloadTooLarge(OnrampError):
+    status = 413
+    code = "payload-too-large"
+    title = "Request body too large"
+
+
+class IdempotencyKeyReused(OnrampError):
+    status = 422
+    code = "idempotency-key-reused"
+    title = "Idempotency key reused with a different request"
+
+
+class Locked(OnrampError):
+    status = 423
+    code = "locked"
+    title = "Account locked"
+
+
+class TooManyRequests(OnrampError):
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+
+class Unavailable(OnrampError):
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
+def field_error(field: str, message: str) -> dict[str, Any]:
+    return {"field": field, "message": message}

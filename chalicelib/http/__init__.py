@@ -1,0 +1,1 @@
+"""The HTTP edge: route declaration, validation, problem+json, pagination cursors, idempotency."""

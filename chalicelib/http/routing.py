@@ -1,0 +1,177 @@
+"""Route declaration: one decorator registers a Chalice route and does the edge work around it.
+
+parse (size, JSON, pydantic model) -> authenticate -> authorise (path tenant, scope) -> the view's one
+service call -> render; typed errors become problem+json here. The RouteSpec kept for every route feeds
+the OpenAPI document and the isolation tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.auth.principal import Principal, TenantContext
+from chalicelib.config import settings
+from chalicelib.errors import MalformedBody, OnrampError, PayloadTooLarge, ValidationFailed
+from chalicelib.http import problems
+from chalicelib.lazy import lazy
+
+schemas = lazy("chalicelib.api.schemas")
+_tokens = lazy("chalicelib.auth.tokens")
+_rbac = lazy("chalicelib.auth.rbac")
+_idempotency = lazy("chalicelib.http.idempotency")
+_obs = lazy("chalicelib.observability")
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    scope: str | None = None  # None with public=True: no token needed
+    body: str | None = None  # name of a model in chalicelib.api.schemas
+    query: str | None = None
+    status: int = 200
+    public: bool = False
+    idempotent: bool = False
+    content_types: tuple[str, ...] = (JSON,)
+    produces: str = JSON
+    responses: tuple[int, ...] = ()
+
+    @property
+    def tenant_scoped(self) -> bool:
+        return "{tenantId}" in self.path
+
+
+SPECS: list[RouteSpec] = []
+
+
+@dataclass
+class Call:
+    """What a view gets: the validated request and who is asking."""
+
+    request: Any
+    params: dict[str, str]
+    principal: Principal | None
+    ctx: TenantContext | None
+    body: Any
+    query: Any
+    correlation_id: str
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, **options: Any) -> Callable:
+    spec = RouteSpec(method=method, path=path, summary=summary, tag=tag,
+                     idempotent=options.pop("idempotent", method == "POST"), **options)
+
+    def register(view: Callable[[Call], Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handler(**params: str) -> Response:
+            request = bp.current_request
+            instance = request.path if request is not None else path
+            try:
+                return _handle(spec, view, request, params)
+            except OnrampError as err:
+                return problems.from_error(err, instance)
+
+        handler.spec = spec  # type: ignore[attr-defined]
+        methods = [method, "HEAD"] if method == "GET" else [method]
+        bp.route(path, methods=methods, content_types=list(spec.content_types))(handler)
+        SPECS.append(spec)
+        return handler
+
+    return register
+
+
+def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: dict[str, str]) -> Response:
+    raw = request.raw_body or b""
+    if len(raw) > settings().max_body_bytes:
+        raise PayloadTooLarge(f"The body is {len(raw)} bytes; the limit is {settings().max_body_bytes}.")
+    correlation_id = _obs.correlation_id()
+    principal = ctx = None
+    if not spec.public:
+        principal = _tokens.from_authorization_header(request.headers.get("authorization"))
+        _rbac.check_principal_active(principal)
+        if spec.tenant_scoped:
+            ctx = _rbac.authorize(principal, params["tenantId"], spec.scope or "", correlation_id)
+        elif spec.scope:
+            _rbac.require_scope(principal, spec.scope)
+        _obs.bind(tenant_id=ctx.tenant_id if ctx else principal.tenant_id, subject=principal.subject)
+    call = Call(request=request, params=params, principal=principal, ctx=ctx,
+                body=parse_body(spec.body, raw) if spec.body else None,
+                query=parse_query(spec.query, request.query_params) if spec.query else None,
+                correlation_id=correlation_id)
+    key = request.headers.get(_idempotency.HEADER) if spec.idempotent else None
+    if key and principal is not None:
+        tenant = ctx.tenant_id if ctx else principal.tenant_id
+        produced = _idempotency.run_once(
+            tenant, f"{principal.subject}|{spec.method} {request.path}", key, raw,
+            lambda: _render(spec, view(call)), getattr(request, "lambda_context", None))
+        return _response(produced)
+    return _response(_render(spec, view(call)))
+
+
+def _render(spec: RouteSpec, result: Any) -> dict[str, Any]:
+    reply = result if isinstance(result, Reply) else Reply(result, spec.status)
+    return {"status": reply.status, "body": reply.body, "headers": reply.headers}
+
+
+def _response(rendered: dict[str, Any]) -> Response:
+    headers = {"Content-Type": JSON, **rendered.get("headers", {})}
+    if rendered.get("replayed"):
+        headers["Idempotent-Replayed"] = "true"
+    status = int(rendered["status"])
+    body = "" if status == 204 else rendered["body"]
+    return Response(body=body, status_code=status, headers=headers)
+
+
+def _validation_errors(exc: Any, where: str) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        name = ".".join(loc) or where
+        out.append({"field": name, "pointer": "#/" + "/".join(loc) if where == "body" else name,
+                    "detail": err.get("msg", "invalid")})
+    return out
+
+
+def parse_body(model_name: str, raw: bytes) -> Any:
+    if not raw.strip():
+        raise ValidationFailed("A JSON object body is required.",
+                               errors=[{"field": "body", "pointer": "#", "detail": "missing"}])
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from None
+    return validate(model_name, data, "body")
+
+
+def parse_query(model_name: str, query: Any) -> Any:
+    data = {k: query.getlist(k) if len(query.getlist(k)) > 1 else query[k] for k in query} if query else {}
+    return validate(model_name, data, "query")
+
+
+def validate(model_name: str, data: Any, where: str) -> Any:
+    from pydantic import ValidationError
+
+    model = getattr(schemas, model_name)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = _validation_errors(exc, where)
+        names = ", ".join(sorted({e["field"] for e in errors}))
+        raise ValidationFailed(f"Invalid {where}: {names}.", errors=errors) from None

@@ -1,0 +1,17 @@
+"""The jobs this deployment runs (later capabilities add theirs here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.jobs import job
+
+
+@job("rotate-signing-keys", "cron(0 3 1 * ? *)",
+     "Monthly: a new JWT signing key signs from now on; the previous one stays published in the JWKS.")
+def rotate_signing_keys(as_of: datetime) -> dict[str, Any]:
+    from chalicelib.auth import keys
+
+    kid = keys.rotate()
+    return {"asOf": as_of.isoformat(), "signingKid": kid, "publishedKids": list(keys.verification_keys())}

@@ -1,0 +1,1 @@
+"""Single-table store: key schema, models, pagination, transactions."""

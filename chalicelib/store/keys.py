@@ -1,0 +1,120 @@
+"""The key schema: every partition, sort and index key of the table is built here and only here.
+
+Access patterns (kept in step with docs/access-patterns.md):
+
+| pattern                          | key / index                                   | served by                  |
+|----------------------------------|-----------------------------------------------|----------------------------|
+| tenant by id                     | PK=T#<t>#TENANT  SK=TENANT                     | tenancy.repo.get_tenant    |
+| tenant id by slug (uniqueness)   | PK=OP#SLUG#<slug> SK=SLUG                      | tenancy.repo.tenant_by_slug|
+| all tenants (operator)           | GSI2 PK=OP#TENANTS  SK=<slug>                  | tenancy.repo.list_tenants  |
+| a parent's child tenants         | GSI1 PK=T#<parent>#TENANTS SK=<slug>           | tenancy.repo.list_tenants  |
+| user by id                       | PK=T#<t>#USER#<u> SK=PROFILE                   | users.repo.get_user        |
+| user id by email (uniqueness)    | PK=T#<t>#EMAIL#<email> SK=EMAIL                | users.repo.user_by_email   |
+| a tenant's users by email        | GSI1 PK=T#<t>#USERS SK=<email>                 | users.repo.list_users      |
+| a manager's reports              | GSI2 PK=T#<t>#MGR#<m> SK=<email>               | users.repo.list_users      |
+| API client by id                 | PK=T#<t>#CLIENT#<c> SK=CLIENT                  | auth.clients.get_client    |
+| a tenant's API clients           | GSI1 PK=T#<t>#CLIENTS SK=<createdAt>#<c>        | auth.clients.list_clients  |
+| a tenant's events (outbox)       | PK=T#<t>#EVENTS#<shard> SK=<at>#<eventId>      | events.outbox              |
+| idempotency records              | PK=T#<t>#IDEM (Powertools)                     | http.idempotency           |
+"""
+
+from __future__ import annotations
+
+import re
+
+TENANT_SK = "TENANT"
+SLUG_SK = "SLUG"
+USER_SK = "PROFILE"
+EMAIL_SK = "EMAIL"
+CLIENT_SK = "CLIENT"
+EVENT_SHARDS = 16
+
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def _seg(value: str) -> str:
+    """A key segment: ids are [a-z0-9._-], so a '#' can never smuggle in another segment."""
+    if not _SAFE.match(value):
+        raise ValueError(f"unsafe key segment: {value!r}")
+    return value
+
+
+def tenant_prefix(tenant_id: str) -> str:
+    return f"T#{_seg(tenant_id)}#"
+
+
+def operator_prefix() -> str:
+    return "OP#"
+
+
+# tenants
+def tenant_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}TENANT"
+
+
+def slug_pk(slug: str) -> str:
+    return f"{operator_prefix()}SLUG#{_seg(slug)}"
+
+
+def all_tenants_gsi2pk() -> str:
+    return f"{operator_prefix()}TENANTS"
+
+
+def child_tenants_gsi1pk(parent_id: str) -> str:
+    return f"{tenant_prefix(parent_id)}TENANTS"
+
+
+# users
+def user_pk(tenant_id: str, user_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}USER#{_seg(user_id)}"
+
+
+def email_pk(tenant_id: str, email: str) -> str:
+    # emails carry characters outside the id alphabet: they are lower-cased and kept whole,
+    # but a '#' (legal in an email's local part) is escaped so it cannot split the key
+    return f"{tenant_prefix(tenant_id)}EMAIL#{email.lower().replace('#', '%23')}"
+
+
+def users_gsi1pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}USERS"
+
+
+def reports_gsi2pk(tenant_id: str, manager_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}MGR#{_seg(manager_id)}"
+
+
+# API clients
+def client_pk(tenant_id: str, client_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}CLIENT#{_seg(client_id)}"
+
+
+def clients_gsi1pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}CLIENTS"
+
+
+def clients_gsi1sk(created_at: str, client_id: str) -> str:
+    return f"{created_at}#{client_id}"
+
+
+# events (outbox), sharded so one tenant's event stream spreads over EVENT_SHARDS partitions
+def event_pk(tenant_id: str | None, shard: int) -> str:
+    owner = tenant_prefix(tenant_id) if tenant_id else operator_prefix()
+    return f"{owner}EVENTS#{shard % EVENT_SHARDS:02d}"
+
+
+def event_sk(at: str, event_id: str) -> str:
+    return f"{at}#{event_id}"
+
+
+# idempotency records (Powertools persistence layer, one partition per tenant)
+def idempotency_pk(tenant_id: str | None) -> str:
+    owner = tenant_prefix(tenant_id) if tenant_id else operator_prefix()
+    return f"{owner}IDEM"
+
+
+def health_pk() -> str:
+    return f"{operator_prefix()}HEALTH"
+
+
+def is_safe(value: str) -> bool:
+    return bool(_SAFE.match(value))

@@ -1,0 +1,56 @@
+"""Transactions with labelled operations, so a cancelled transaction says which condition failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.models import Item
+
+
+class TxConflict(Exception):
+    """One or more labelled conditions failed; `labels` names them in operation order."""
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(", ".join(labels))
+        self.labels = labels
+
+
+class Tx:
+    def __init__(self, client_request_token: str | None = None) -> None:
+        connection = Item._get_connection().connection
+        self._tx = TransactWrite(connection=connection, client_request_token=client_request_token)
+        self._labels: list[str] = []
+
+    def put(self, item: Item, condition: Any = None, label: str = "") -> Tx:
+        self._tx.save(item, condition=condition)
+        self._labels.append(label)
+        return self
+
+    def update(self, item: Item, actions: list[Any], condition: Any = None, label: str = "") -> Tx:
+        self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
+        self._labels.append(label)
+        return self
+
+    def delete(self, item: Item, condition: Any = None, label: str = "") -> Tx:
+        self._tx.delete(item, condition=condition)
+        self._labels.append(label)
+        return self
+
+    def check(self, model: type[Item], pk: str, sk: str, condition: Any, label: str = "") -> Tx:
+        self._tx.condition_check(model, pk, sk, condition=condition)
+        self._labels.append(label)
+        return self
+
+    def commit(self) -> None:
+        try:
+            self._tx._commit()
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [label for label, reason in zip(self._labels, reasons, strict=False)
+                      if reason is not None and reason.code == "ConditionalCheckFailed"]
+            if failed:
+                raise TxConflict(failed) from exc
+            raise

@@ -1,0 +1,1 @@
+"""Tenancy: tenants from templates, partner hierarchy, suspension, sandboxes."""

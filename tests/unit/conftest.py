@@ -1,0 +1,60 @@
+"""In-process fixtures: moto's mock_aws, the table built from infra/, chalice.test.Client."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from tests.unit.factories import Api
+
+
+@pytest.fixture(scope="session")
+def platform_secret() -> str:
+    from chalicelib.auth.keys import _generate_key
+
+    return json.dumps({"signingKeys": [_generate_key()], "cursorKey": "ab" * 32})
+
+
+@pytest.fixture()
+def aws(platform_secret: str) -> Iterator[None]:
+    from chalicelib import aws as clients
+    from chalicelib.auth import keys
+    from chalicelib.config import settings
+    from chalicelib.store import table
+    from chalicelib.tenancy import cache
+
+    with mock_aws():
+        clients.reset()
+        keys.reset()
+        cache.reset()
+        table.ensure_table()
+        table.ensure_bucket()
+        clients.secrets().create_secret(Name=settings().secret_name, SecretString=platform_secret)
+        yield
+        clients.reset()
+        keys.reset()
+        cache.reset()
+
+
+@pytest.fixture()
+def client(aws: None) -> Iterator[Any]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def api(client: Any) -> Api:
+    return Api(client)
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
