@@ -12,6 +12,7 @@ from chalice import Response
 
 from chalicelib import observability as obs
 from chalicelib.http import problems
+from chalicelib.http.routing import actual_path
 
 _CID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _NO_BODY_STATUS = {204, 304}
@@ -21,12 +22,14 @@ def edge(request: Any, get_response: Callable[[Any], Response]) -> Response:
     started = time.perf_counter()
     offered = request.headers.get("x-correlation-id", "") if request is not None else ""
     context = getattr(request, "context", None) or {}
+    path = actual_path(request) if request is not None else None
     cid = obs.start_request(offered if _CID.match(offered) else context.get("requestId"),
-                            method=getattr(request, "method", None), path=getattr(request, "path", None))
+                            method=getattr(request, "method", None), route=getattr(request, "path", None),
+                            path=path)
     path_tenant = (getattr(request, "uri_params", None) or {}).get("tenantId")
     if path_tenant:
         obs.bind(tenant_id=path_tenant)
-    response = problems.normalise(get_response(request), getattr(request, "path", None))
+    response = problems.normalise(get_response(request), path)
     response.headers["X-Correlation-Id"] = cid
     if getattr(request, "method", "") == "HEAD" or response.status_code in _NO_BODY_STATUS:
         response.body = ""

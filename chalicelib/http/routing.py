@@ -82,7 +82,7 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, **op
         @functools.wraps(view)
         def handler(**params: str) -> Response:
             request = bp.current_request
-            instance = request.path if request is not None else path
+            instance = actual_path(request) if request is not None else path
             try:
                 return _handle(spec, view, request, params)
             except OnrampError as err:
@@ -95,6 +95,12 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, **op
         return handler
 
     return register
+
+
+def actual_path(request: Any) -> str:
+    """The requested path (Chalice's `request.path` is the route template)."""
+    event = request.to_original_event()
+    return str(event.get("path") or (request.context or {}).get("path") or request.path)
 
 
 def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: dict[str, str]) -> Response:
@@ -119,13 +125,15 @@ def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: 
     if key and principal is not None:
         tenant = ctx.tenant_id if ctx else principal.tenant_id
         produced = _idempotency.run_once(
-            tenant, f"{principal.subject}|{spec.method} {request.path}", key, raw,
+            tenant, f"{principal.subject}|{spec.method} {actual_path(request)}", key, raw,
             lambda: _render(spec, view(call)), getattr(request, "lambda_context", None))
         return _response(produced)
     return _response(_render(spec, view(call)))
 
 
 def _render(spec: RouteSpec, result: Any) -> dict[str, Any]:
+    if isinstance(result, Response):
+        return {"status": result.status_code, "body": result.body, "headers": dict(result.headers)}
     reply = result if isinstance(result, Reply) else Reply(result, spec.status)
     return {"status": reply.status, "body": reply.body, "headers": reply.headers}
 

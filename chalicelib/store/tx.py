@@ -18,30 +18,35 @@ class TxConflict(Exception):
         self.labels = labels
 
 
+# pynamodb sends a transaction's operations grouped in this order, whatever order they were added in;
+# cancellation reasons are positional in the sent order, so labels are kept per group.
+_SEND_ORDER = ("check", "delete", "put", "update")
+
+
 class Tx:
     def __init__(self, client_request_token: str | None = None) -> None:
         connection = Item._get_connection().connection
         self._tx = TransactWrite(connection=connection, client_request_token=client_request_token)
-        self._labels: list[str] = []
+        self._groups: dict[str, list[str]] = {kind: [] for kind in _SEND_ORDER}
 
     def put(self, item: Item, condition: Any = None, label: str = "") -> Tx:
         self._tx.save(item, condition=condition)
-        self._labels.append(label)
+        self._groups["put"].append(label)
         return self
 
     def update(self, item: Item, actions: list[Any], condition: Any = None, label: str = "") -> Tx:
         self._tx.update(item, actions=actions, condition=condition, add_version_condition=False)
-        self._labels.append(label)
+        self._groups["update"].append(label)
         return self
 
     def delete(self, item: Item, condition: Any = None, label: str = "") -> Tx:
         self._tx.delete(item, condition=condition)
-        self._labels.append(label)
+        self._groups["delete"].append(label)
         return self
 
     def check(self, model: type[Item], pk: str, sk: str, condition: Any, label: str = "") -> Tx:
         self._tx.condition_check(model, pk, sk, condition=condition)
-        self._labels.append(label)
+        self._groups["check"].append(label)
         return self
 
     def commit(self) -> None:
@@ -49,7 +54,8 @@ class Tx:
             self._tx._commit()
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            failed = [label for label, reason in zip(self._labels, reasons, strict=False)
+            labels = [label for kind in _SEND_ORDER for label in self._groups[kind]]
+            failed = [label for label, reason in zip(labels, reasons, strict=False)
                       if reason is not None and reason.code == "ConditionalCheckFailed"]
             if failed:
                 raise TxConflict(failed) from exc

@@ -28,15 +28,13 @@ def aws(platform_secret: str) -> Iterator[None]:
     from chalicelib.store import table
     from chalicelib.tenancy import cache
 
-    with mock_aws():
-        clients.reset()
+    with mock_aws():  # moto intercepts every botocore client, so cached clients are reused across tests
         keys.reset()
         cache.reset()
         table.ensure_table()
         table.ensure_bucket()
         clients.secrets().create_secret(Name=settings().secret_name, SecretString=platform_secret)
         yield
-        clients.reset()
         keys.reset()
         cache.reset()
 

@@ -1,0 +1,204 @@
+"""The demo data `make run` (and `onramp seed`) puts into a fresh stack, idempotently.
+
+Everything is created through the real services (tenancy, users) as the operator, exactly as the API
+would; each item is looked up first (tenants by slug, users by email) so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEMO_PASSWORD = "onramp-demo-password"  # noqa: S105 - a published demo password for a local stack
+
+
+@dataclass(frozen=True)
+class DemoTenant:
+    key: str
+    name: str
+    slug: str
+    template: str
+    parent: str | None = None  # key of the partner that owns it
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    tenant: str  # key of a DemoTenant
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    manager: str | None = None  # email of the manager, same tenant
+    sales_role: str | None = None
+
+
+TENANTS: tuple[DemoTenant, ...] = (
+    DemoTenant("acme", "Acme Software", "acme-software", "sales-team"),
+    DemoTenant("globex", "Globex Pharma", "globex-pharma", "regulated-sales"),
+    DemoTenant("northwind", "Northwind Partners", "northwind-partners", "reseller"),
+    DemoTenant("initech", "Initech", "initech", "sales-team", parent="northwind"),
+)
+
+USERS: tuple[DemoUser, ...] = (
+    DemoUser("acme", "admin@acme.example", "Ada Admin", ("admin",)),
+    DemoUser("acme", "manager@acme.example", "Max Manager", ("manager", "learner"), sales_role="Sales Manager"),
+    DemoUser("acme", "learner@acme.example", "Lea Learner", ("learner",), manager="manager@acme.example",
+             sales_role="Account Executive"),
+    DemoUser("acme", "sdr@acme.example", "Sam Rep", ("learner",), manager="manager@acme.example",
+             sales_role="Sales Development Rep"),
+    DemoUser("globex", "admin@globex.example", "Gloria Admin", ("admin",)),
+    DemoUser("globex", "learner@globex.example", "Gus Learner", ("learner",), sales_role="Medical Rep"),
+    DemoUser("northwind", "admin@northwind.example", "Nora Partner", ("admin",)),
+    DemoUser("initech", "admin@initech.example", "Ian Admin", ("admin",)),
+    DemoUser("initech", "learner@initech.example", "Ivy Learner", ("learner",), sales_role="Account Executive"),
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # tenant | user
+    label: str  # slug or email
+    id: str
+    created: bool
+    tenant_id: str
+    detail: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass
+class Report:
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return sum(1 for e in self.entries if e.created)
+
+    @property
+    def existing(self) -> int:
+        return sum(1 for e in self.entries if not e.created)
+
+    def tenants(self) -> dict[str, Entry]:
+        return {e.label: e for e in self.entries if e.kind == "tenant"}
+
+    def summary(self) -> str:
+        return f"{self.created} created, {self.existing} already there"
+
+
+def steps() -> int:
+    return len(TENANTS) + len(USERS)
+
+
+def operator() -> Any:
+    """The operator as the seed acts: every scope, no tenant (what the operator client's token carries)."""
+    from chalicelib.auth.principal import Principal
+    from chalicelib.auth.scopes import ALL
+
+    return Principal(subject="system:seed", tenant_id=None, roles=frozenset({"operator"}), scopes=ALL,
+                     kind="operator")
+
+
+def _tenant_by_slug(slug: str) -> dict[str, Any] | None:
+    from pynamodb.models import Model
+
+    from chalicelib.store import keys
+    from chalicelib.store.models import SlugClaim
+    from chalicelib.tenancy import service
+
+    try:
+        claim = SlugClaim.get(keys.slug_pk(slug), keys.SLUG_SK)
+    except Model.DoesNotExist:
+        return None
+    return service.to_json(service.load_tenant(claim.tenant_id))
+
+
+def _user_by_email(tenant_id: str, email: str) -> dict[str, Any] | None:
+    from pynamodb.models import Model
+
+    from chalicelib.store import keys
+    from chalicelib.store.models import EmailClaim
+    from chalicelib.users import service
+
+    try:
+        claim = EmailClaim.get(keys.email_pk(tenant_id, email), keys.EMAIL_SK)
+    except Model.DoesNotExist:
+        return None
+    return service.to_json(service.load_user(tenant_id, claim.user_id))
+
+
+def _ensure_tenant(spec: DemoTenant, parents: dict[str, str]) -> Entry:
+    from chalicelib.api.schemas import CreateTenant
+    from chalicelib.errors import Conflict
+    from chalicelib.tenancy import service
+
+    found = _tenant_by_slug(spec.slug)
+    created = found is None
+    if found is None:
+        body = CreateTenant.model_validate({
+            "name": spec.name, "slug": spec.slug, "template": spec.template,
+            "parentTenantId": parents[spec.parent] if spec.parent else None})
+        try:
+            found = service.create_tenant(operator(), body, correlation_id="seed")
+        except Conflict:  # a concurrent seed won the slug
+            found, created = _tenant_by_slug(spec.slug), False
+            if found is None:
+                raise
+    return Entry("tenant", spec.slug, found["id"], created, found["id"], found)
+
+
+def _ensure_user(spec: DemoUser, tenant: Entry, managers: dict[str, str]) -> Entry:
+    from chalicelib.api.schemas import CreateUser
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.errors import Conflict
+    from chalicelib.users import service
+
+    found = _user_by_email(tenant.id, spec.email)
+    created = found is None
+    if found is None:
+        ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator",
+                            correlation_id="seed", tenant_kind=tenant.detail.get("kind", "customer"))
+        body = CreateUser.model_validate({
+            "email": spec.email, "displayName": spec.name, "roles": list(spec.roles),
+            "password": DEMO_PASSWORD, "salesRole": spec.sales_role,
+            "managerId": managers[spec.manager] if spec.manager else None})
+        try:
+            found = service.create_user(ctx, body)
+        except Conflict:
+            found, created = _user_by_email(tenant.id, spec.email), False
+            if found is None:
+                raise
+    return Entry("user", spec.email, found["id"], created, tenant.id, found)
+
+
+def run(on_step: Callable[[Entry], None] | None = None) -> Report:
+    """Create whatever of the demo is missing; the report says what was created and what existed."""
+    report = Report()
+    by_key: dict[str, Entry] = {}
+    for spec in TENANTS:
+        entry = _ensure_tenant(spec, {k: e.id for k, e in by_key.items()})
+        by_key[spec.key] = entry
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
+    user_ids: dict[str, str] = {}
+    for user in USERS:
+        entry = _ensure_user(user, by_key[user.tenant], user_ids)
+        user_ids[user.email] = entry.id
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
+    return report
+
+
+def credentials_table(report: Report) -> list[dict[str, str]]:
+    """One row per demo user: where and how they log in."""
+    tenants = {spec.key: report.tenants()[spec.slug] for spec in TENANTS if spec.slug in report.tenants()}
+    rows = []
+    for user in USERS:
+        tenant = tenants.get(user.tenant)
+        if tenant is None:
+            continue
+        spec = next(t for t in TENANTS if t.key == user.tenant)
+        rows.append({"tenant": spec.slug, "tenantId": tenant.id, "template": spec.template,
+                     "email": user.email, "password": DEMO_PASSWORD,
+                     "roles": ",".join(user.roles) + (" (partner admin)" if spec.template == "reseller"
+                                                      and "admin" in user.roles else "")})
+    return rows

@@ -1,0 +1,292 @@
+"""Count AWS calls (DynamoDB above all) instead of timing moto.
+
+PLATFORM_NOTES suggests a `before-call.dynamodb.*` handler appended to
+`botocore.handlers.BUILTIN_HANDLERS`; that only reaches sessions created *after* the append, and
+pynamodb keeps one connection (its own botocore session and client) on the `Item` class for the whole
+process, while `chalicelib.aws.client()` caches boto3 clients. Whether those exist before this module is
+imported depends on test order. Every botocore client, boto3's and pynamodb's alike, sends its requests
+through `botocore.client.BaseClient._make_api_call` (the same place `before-call` is emitted), so the
+counter wraps that one class attribute, once: clients made before or after the install are all seen.
+
+    with counting() as calls:
+        api.call("GET", ...)
+    assert calls.dynamodb == {"GetItem": 1}
+
+`LEDGER` keeps every call made since the install (service, operation), so a test module can assert
+that no Scan happened anywhere while it ran.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.client
+
+_lock = threading.Lock()
+_active: list[CallCounter] = []
+LEDGER: Counter[tuple[str, str]] = Counter()  # (service, operation) -> calls since install
+_seq = itertools.count(1)
+
+
+class CallCounter:
+    """The AWS calls made while it is active, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def record(self, service: str, operation: str) -> None:
+        self.calls.append((service, operation))
+
+    def of(self, service: str) -> Counter[str]:
+        return Counter(op for svc, op in self.calls if svc == service)
+
+    @property
+    def dynamodb(self) -> Counter[str]:
+        return self.of("dynamodb")
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def __repr__(self) -> str:
+        return f"CallCounter({dict(Counter(self.calls))})"
+
+
+def _service(client: Any) -> str:
+    try:
+        return str(client.meta.service_model.service_name)
+    except AttributeError:  # pragma: no cover - every botocore client has a service model
+        return "unknown"
+
+
+def install() -> None:
+    """Wrap BaseClient._make_api_call once per process (idempotent)."""
+    original = botocore.client.BaseClient._make_api_call
+    if getattr(original, "_onramp_counting", False):
+        return
+
+    def _make_api_call(self: Any, operation_name: str, api_params: Any) -> Any:
+        service = _service(self)
+        with _lock:
+            LEDGER[(service, operation_name)] += 1
+            for counter in _active:
+                counter.record(service, operation_name)
+        return original(self, operation_name, api_params)
+
+    _make_api_call._onramp_counting = True  # type: ignore[attr-defined]
+    _make_api_call.__wrapped__ = original  # type: ignore[attr-defined]
+    botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
+@contextmanager
+def counting() -> Iterator[CallCounter]:
+    counter = CallCounter()
+    with _lock:
+        _active.append(counter)
+    try:
+        yield counter
+    finally:
+        with _lock:
+            _active.remove(counter)
+
+
+def dynamodb_ledger() -> Counter[str]:
+    """Every DynamoDB operation since the install, by name."""
+    with _lock:
+        return Counter({op: n for (svc, op), n in LEDGER.items() if svc == "dynamodb"})
+
+
+
+# --- what each route costs: one typical successful call per route, tenant cache warm ------------------
+
+@dataclass
+class CostWorld:
+    """A small tenant world to call every route once: an operator, a partner, a customer tenant with
+    an admin (logged in), a learner and an API client."""
+
+    api: Any
+    operator: str
+    partner: dict[str, Any]
+    tenant: dict[str, Any]
+    admin: str
+    admin_email: str
+    password: str
+    user: dict[str, Any]
+    client_id: str
+    client_secret: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def ids(self) -> dict[str, str]:
+        return {"tenant": self.tenant["id"], "user": self.user["id"], "client": self.client_id,
+                "partner": self.partner["id"]}
+
+    def prime(self) -> None:
+        """Warm the per-container tenant cache for every tenant of the world (outside any count)."""
+        from chalicelib.tenancy import cache
+
+        for tenant_id in (self.tenant["id"], self.partner["id"], self.tenant.get("sandboxId")):
+            if tenant_id:
+                cache.tenant_record(tenant_id)
+
+
+def build_world(api: Any) -> CostWorld:
+    n = next(_seq)
+    operator = api.operator
+    partner = api.make_tenant(name=f"Cost Partner {n}", slug=f"cost-partner-{n}", template="reseller")
+    tenant = api.make_tenant(name=f"Cost Tenant {n}", slug=f"cost-tenant-{n}", parentTenantId=partner["id"])
+    email, password = f"cost-admin-{n}@example.com", "correct-horse-battery"
+    api.make_user(tenant["id"], roles=["admin"], email=email, password=password)
+    admin = api.login(tenant["id"], email, password)
+    user = api.make_user(tenant["id"], email=f"cost-learner-{n}@example.com")
+    created = api.call("POST", f"/v1/tenants/{tenant['id']}/clients", admin,
+                       {"name": "cost client", "scopes": ["users:read", "tenants:read"]})
+    assert created.status_code == 201, created.body
+    doc = api.json(created)
+    return CostWorld(api, operator, partner, tenant, admin, email, password, user, doc["clientId"],
+                     doc["clientSecret"])
+
+
+def _call(method: str, path: str, who: str = "admin", body: Callable[[CostWorld], Any] | None = None
+          ) -> Callable[[CostWorld], Any]:
+    def run(w: CostWorld) -> Any:
+        token = {"admin": w.admin, "operator": w.operator, "none": None}[who]
+        return w.api.call(method, path.format(**w.ids()), token, body(w) if body else None)
+
+    return run
+
+
+def _token(w: CostWorld) -> Any:
+    return w.api.token_for_client(w.client_id, w.client_secret)
+
+
+def _login(w: CostWorld) -> Any:
+    return w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/sessions", None,
+                      {"email": w.admin_email, "password": w.password})
+
+
+def _fresh_client(w: CostWorld) -> None:
+    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/clients", w.admin,
+                      {"name": "to revoke", "scopes": ["users:read"]})
+    w.extra["revoke"] = w.api.json(made)["clientId"]
+
+
+def _revoke(w: CostWorld) -> Any:
+    return w.api.call("DELETE", f"/v1/tenants/{w.tenant['id']}/clients/{w.extra['revoke']}", w.admin)
+
+
+def _sandbox(w: CostWorld) -> None:
+    if not w.tenant.get("sandboxId"):
+        made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/sandbox", w.admin)
+        w.tenant["sandboxId"] = w.api.json(made)["id"]
+
+
+def _suspended(w: CostWorld) -> None:
+    w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/suspend", w.operator)
+
+
+def _deactivated(w: CostWorld) -> None:
+    w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/users/{w.user['id']}/deactivate", w.admin)
+
+
+def _new_tenant(w: CostWorld) -> dict[str, Any]:
+    n = next(_seq)
+    return {"name": f"Cost New {n}", "slug": f"cost-new-{n}", "template": "sales-team"}
+
+
+def _new_user(w: CostWorld) -> dict[str, Any]:
+    return {"email": f"cost-new-{next(_seq)}@example.com", "displayName": "New Person"}
+
+
+T, U = "/v1/tenants/{tenant}", "/v1/tenants/{tenant}/users/{user}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    method: str
+    path: str  # the route as app.routes spells it
+    run: Callable[[CostWorld], Any]
+    prepare: Callable[[CostWorld], None] | None = None
+    note: str = ""
+
+
+# In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
+    Scenario("GET", "/.well-known/jwks.json", _call("GET", "/.well-known/jwks.json", "none")),
+    Scenario("GET", "/openapi.json", _call("GET", "/openapi.json", "none")),
+    Scenario("GET", "/docs", _call("GET", "/docs", "none")),
+    Scenario("POST", "/v1/oauth/token", _token, note="client_credentials of a tenant client"),
+    Scenario("POST", "/v1/tenants", _call("POST", "/v1/tenants", "operator", _new_tenant), note="operator"),
+    Scenario("GET", "/v1/tenants", _call("GET", "/v1/tenants", "operator"), note="operator: all tenants"),
+    Scenario("GET", "/v1/tenants/{tenantId}", _call("GET", T)),
+    Scenario("PATCH", "/v1/tenants/{tenantId}", _call("PATCH", T, body=lambda w: {"name": "Renamed"})),
+    Scenario("POST", "/v1/tenants/{tenantId}/sessions", _login, note="email + password login"),
+    Scenario("POST", "/v1/tenants/{tenantId}/clients",
+             _call("POST", T + "/clients", body=lambda w: {"name": "c", "scopes": ["users:read"]})),
+    Scenario("GET", "/v1/tenants/{tenantId}/clients", _call("GET", T + "/clients")),
+    Scenario("DELETE", "/v1/tenants/{tenantId}/clients/{clientId}", _revoke, _fresh_client),
+    Scenario("POST", "/v1/tenants/{tenantId}/users", _call("POST", T + "/users", body=_new_user)),
+    Scenario("GET", "/v1/tenants/{tenantId}/users", _call("GET", T + "/users")),
+    Scenario("GET", "/v1/tenants/{tenantId}/users/{userId}", _call("GET", U)),
+    Scenario("PATCH", "/v1/tenants/{tenantId}/users/{userId}",
+             _call("PATCH", U, body=lambda w: {"displayName": "Changed Name"})),
+    Scenario("POST", "/v1/tenants/{tenantId}/users/{userId}/deactivate", _call("POST", U + "/deactivate")),
+    Scenario("POST", "/v1/tenants/{tenantId}/users/{userId}/reactivate", _call("POST", U + "/reactivate"),
+             _deactivated),
+    Scenario("POST", "/v1/tenants/{tenantId}/sandbox", _call("POST", T + "/sandbox"), note="creates it"),
+    Scenario("GET", "/v1/tenants/{tenantId}/sandbox", _call("GET", T + "/sandbox"), _sandbox),
+    Scenario("POST", "/v1/tenants/{tenantId}/sandbox/reset", _call("POST", T + "/sandbox/reset"), _sandbox),
+    Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
+             note="operator"),
+    Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,
+             note="operator"),
+)
+
+
+@dataclass
+class Cost:
+    method: str
+    path: str
+    status: int
+    dynamodb: Counter[str]
+    note: str = ""
+
+    @property
+    def route(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def measure(w: CostWorld, scenario: Scenario) -> Cost:
+    if scenario.prepare:
+        scenario.prepare(w)
+    w.prime()
+    with counting() as calls:
+        resp = scenario.run(w)
+    assert 200 <= resp.status_code < 300, (scenario.method, scenario.path, resp.status_code, resp.body)
+    return Cost(scenario.method, scenario.path, resp.status_code, calls.dynamodb, scenario.note)
+
+
+def route_costs(api: Any) -> dict[str, Cost]:
+    """'METHOD /path' -> the DynamoDB operations of one typical successful call (warm tenant cache)."""
+    world = build_world(api)
+    return {c.route: c for c in (measure(world, s) for s in SCENARIOS)}
+
+
+def cold_get_tenant(api: Any) -> Counter[str]:
+    """GET /v1/tenants/{id} by the tenant's admin with an empty tenant cache (a fresh container)."""
+    from chalicelib.tenancy import cache
+
+    world = build_world(api)
+    cache.reset()
+    with counting() as calls:
+        resp = api.call("GET", f"/v1/tenants/{world.tenant['id']}", world.admin)
+    assert resp.status_code == 200, resp.body
+    return calls.dynamodb
+
+
+install()
