@@ -23,7 +23,7 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _oauth_error(error: str, description: str, status: int = 400, basic: bool = False) -> Response:
-    headers = {"Content-Type": "application/json", **_NO_STORE}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **_NO_STORE}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="onramp"' if basic else 'Bearer realm="onramp"'
     return Response({"error": error, "error_description": description}, status_code=status, headers=headers)

@@ -59,7 +59,7 @@ class TenantListQuery(PageQuery):
 class CreateUser(Strict):
     email: Email
     displayName: Name
-    roles: list[TenantRole] = Field(default_factory=lambda: ["learner"], min_length=1, max_length=3)
+    roles: list[TenantRole] = Field(default=["learner"], min_length=1, max_length=3)
     password: Annotated[str, StringConstraints(min_length=12, max_length=128)] | None = None
     salesRole: Attr | None = None
     region: Attr | None = None

@@ -19,7 +19,7 @@ BASE = "/v1/tenants/{tenantId}/users"
        status=201, responses=(400, 403, 409))
 def create_user(call: Call) -> Any:
     user = users.create_user(call.ctx, call.body)
-    return Reply(user, 201, {"Location": f"/v1/tenants/{call.ctx.tenant_id}/users/{user['id']}"})
+    return Reply(user, 201, {"Location": f"/v1/tenants/{call.params['tenantId']}/users/{user['id']}"})
 
 
 @route(bp, "GET", BASE, summary="List users (managers: their reports)", tag=TAG, scope="users:read",

@@ -40,7 +40,8 @@ def _generate_key() -> dict[str, str]:
 def _read() -> dict[str, Any] | None:
     sm = aws.secrets()
     try:
-        return json.loads(sm.get_secret_value(SecretId=settings().secret_name)["SecretString"])
+        doc: dict[str, Any] = json.loads(sm.get_secret_value(SecretId=settings().secret_name)["SecretString"])
+        return doc
     except sm.exceptions.ResourceNotFoundException:
         return None
 

@@ -68,7 +68,7 @@ def login(tenant_id: str, email: str, password: str) -> dict[str, Any]:
 
 def _record_failure(user: User, now: Any) -> None:
     failures = (user.failed_logins or 0) + 1
-    actions = [User.failed_logins.set(failures)]
+    actions: list[Any] = [User.failed_logins.set(failures)]
     if failures >= MAX_FAILURES:
         actions = [User.failed_logins.set(0), User.locked_until.set(iso(now + LOCKOUT))]
     user.update(actions=actions)

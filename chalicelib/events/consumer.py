@@ -26,7 +26,7 @@ class EventEnvelope:
     detail: dict[str, Any]
 
 
-def subscribe(event_type: str) -> Callable:
+def subscribe(event_type: str) -> Callable[[Callable[[EventEnvelope], None]], Callable[[EventEnvelope], None]]:
     def register(fn: Callable[[EventEnvelope], None]) -> Callable[[EventEnvelope], None]:
         _HANDLERS[event_type].append(fn)
         return fn

@@ -44,17 +44,20 @@ def run_once(tenant_id: str | None, scope_key: str, idempotency_key: str, body: 
         static_pk_value=keys.idempotency_pk(tenant_id), expiry_attr="ttl", boto3_client=aws.dynamodb(),
     )
     config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="fingerprint",
-                               expires_after_seconds=_EXPIRES_AFTER, response_hook=_mark_replayed)
+                               expires_after_seconds=_EXPIRES_AFTER,
+                               response_hook=_mark_replayed)  # type: ignore[arg-type]
     if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
         config.register_lambda_context(lambda_context)
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence,  # type: ignore[untyped-decorator]
+                         config=config)
     def _once(request: dict[str, str]) -> dict[str, Any]:
         return produce()
 
     request = {"key": f"{scope_key}\n{idempotency_key}", "fingerprint": hashlib.sha256(body).hexdigest()}
     try:
-        return _once(request=request)
+        result: dict[str, Any] = _once(request=request)
+        return result
     except IdempotencyValidationError:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request body.") from None
     except IdempotencyAlreadyInProgressError:

@@ -59,7 +59,7 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     elif spec.content_types != ("application/json",):
         op["requestBody"] = {"required": True, "content": {
             ct: {"schema": {"$ref": _REF.format(model="TokenRequest")}} for ct in spec.content_types}}
-    ok = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
+    ok: dict[str, Any] = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
     if spec.status != 204:
         ok["content"] = {spec.produces: {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(spec.status): ok}
@@ -82,7 +82,7 @@ def document() -> dict[str, Any]:
 
     from chalicelib.api import schemas
 
-    models = [(getattr(schemas, n), "validation") for n in _model_names()]
+    models: list[Any] = [(getattr(schemas, n), "validation") for n in _model_names()]
     _, defs = models_json_schema(models, ref_template=_REF)
     components = dict(defs.get("$defs", {}))
     components["Problem"] = TypeAdapter(dict).json_schema() | {

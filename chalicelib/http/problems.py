@@ -45,7 +45,7 @@ def normalise(response: Response, instance: str | None) -> Response:
     if response.status_code < 400:
         return response
     headers = dict(response.headers or {})
-    if headers.get("Content-Type", "").startswith(PROBLEM_TYPE):
+    if str(headers.get("Content-Type", "")).startswith(PROBLEM_TYPE):
         return response
     raw = response.body
     if isinstance(raw, (str, bytes)):

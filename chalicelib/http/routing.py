@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Blueprint, CORSConfig, Response
 
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.config import settings
@@ -28,6 +28,11 @@ _idempotency = lazy("chalicelib.http.idempotency")
 _obs = lazy("chalicelib.observability")
 
 JSON = "application/json"
+# Portals call the API from browsers with bearer tokens (no cookies), so any origin may call it.
+CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type", "Idempotency-Key",
+                                                  "X-Correlation-Id"],
+                  expose_headers=["Location", "X-Correlation-Id", "Idempotent-Replayed", "Retry-After"],
+                  max_age=600)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, **options: Any) -> Callable:
+def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
+          **options: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
     spec = RouteSpec(method=method, path=path, summary=summary, tag=tag,
                      idempotent=options.pop("idempotent", method == "POST"), **options)
 
@@ -90,7 +96,7 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str, **op
 
         handler.spec = spec  # type: ignore[attr-defined]
         methods = [method, "HEAD"] if method == "GET" else [method]
-        bp.route(path, methods=methods, content_types=list(spec.content_types))(handler)
+        bp.route(path, methods=methods, content_types=list(spec.content_types), cors=CORS)(handler)
         SPECS.append(spec)
         return handler
 

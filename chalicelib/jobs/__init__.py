@@ -20,7 +20,10 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
-def job(name: str, schedule: str, description: str) -> Callable:
+JobFn = Callable[[datetime], dict[str, Any]]
+
+
+def job(name: str, schedule: str, description: str) -> Callable[[JobFn], JobFn]:
     def register(fn: Callable[[datetime], dict[str, Any]]) -> Callable[[datetime], dict[str, Any]]:
         JOBS[name] = Job(name, schedule, fn, description)
         return fn

@@ -13,7 +13,8 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "resources.json"
 
 
 def template() -> dict[str, Any]:
-    return json.loads(TEMPLATE.read_text())
+    doc: dict[str, Any] = json.loads(TEMPLATE.read_text())
+    return doc
 
 
 def table_definition() -> dict[str, Any]:
@@ -30,7 +31,7 @@ def table_definition() -> dict[str, Any]:
 
 
 def ttl_attribute() -> str:
-    return template()["Resources"]["Table"]["Properties"]["TimeToLiveSpecification"]["AttributeName"]
+    return str(template()["Resources"]["Table"]["Properties"]["TimeToLiveSpecification"]["AttributeName"])
 
 
 def ensure_table() -> bool:

@@ -138,13 +138,7 @@ def list_users(ctx: TenantContext, query: Any) -> dict[str, Any]:
     return {"items": items, "nextCursor": pagination.encode(results.last_evaluated_key, bound)}
 
 
-def update_user(ctx: TenantContext, user_id: str, body: Any) -> dict[str, Any]:
-    if not ctx.acts_as_admin:
-        raise Forbidden("Only admins change users.")
-    user = load_user(ctx.tenant_id, user_id)
-    fields = body.model_fields_set
-    if not fields:
-        return to_json(user)
+def _check_patch(user: User, body: Any, fields: set[str]) -> None:
     if "managerId" in fields and body.managerId == user.id:
         raise ValidationFailed("A user cannot be their own manager.",
                                errors=[{"field": "managerId", "pointer": "#/managerId", "detail": "self"}])
@@ -152,7 +146,9 @@ def update_user(ctx: TenantContext, user_id: str, body: Any) -> dict[str, Any]:
         if required in fields and getattr(body, required) is None:
             raise ValidationFailed(f"{required} cannot be null.",
                                    errors=[{"field": required, "pointer": f"#/{required}", "detail": "null"}])
-    old_email = user.email
+
+
+def _apply_patch(user: User, body: Any, fields: set[str]) -> None:
     for api_name, attr in PROFILE_FIELDS.items():
         if api_name in fields:
             value = getattr(body, api_name)
@@ -163,8 +159,20 @@ def update_user(ctx: TenantContext, user_id: str, body: Any) -> dict[str, Any]:
         user.password_hash = hash_password(body.password)
     if "email" in fields:
         user.email = body.email
-    return to_json(_save(ctx, user, old_email, sorted(fields - {"password"}) + (
-        ["password"] if "password" in fields else []), "UserUpdated"))
+
+
+def update_user(ctx: TenantContext, user_id: str, body: Any) -> dict[str, Any]:
+    if not ctx.acts_as_admin:
+        raise Forbidden("Only admins change users.")
+    user = load_user(ctx.tenant_id, user_id)
+    fields = set(body.model_fields_set)
+    if not fields:
+        return to_json(user)
+    _check_patch(user, body, fields)
+    old_email = user.email
+    _apply_patch(user, body, fields)
+    changed = sorted(fields - {"password"}) + (["password"] if "password" in fields else [])
+    return to_json(_save(ctx, user, old_email, changed, "UserUpdated"))
 
 
 def _save(ctx: TenantContext, user: User, old_email: str, changed: list[str], event_type: str) -> User:

@@ -142,3 +142,21 @@ def test_docs_page_renders_every_operation_offline(api):
     html = resp.body.decode()
     assert "/v1/tenants/{tenantId}/users" in html and "<script src=" not in html
     assert "users:write" in html
+
+
+def test_browsers_may_call_with_a_bearer_token(api):
+    resp = api.call("GET", "/v1/health", headers={"Origin": "https://portal.acme.example"})
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-Correlation-Id" in resp.headers["Access-Control-Expose-Headers"]
+
+
+def test_json_with_a_charset_is_accepted(api):
+    body = json.dumps({"name": "Acme", "slug": "acme", "template": "sales-team"})
+    resp = api.call("POST", "/v1/tenants", api.operator, raw=body,
+                    headers={"Content-Type": "application/json; charset=utf-8"})
+    assert resp.status_code == 201
+
+
+def test_invalid_utf8_is_a_400(api):
+    resp = api.call("POST", "/v1/tenants", api.operator, raw=b'{"name": "\\xff\xff"}')
+    assert resp.status_code == 400

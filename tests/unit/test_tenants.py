@@ -82,7 +82,8 @@ def test_parent_must_be_a_partner(api):
 def test_tenant_admins_and_learners_cannot_create_or_list_tenants(api):
     tenant = api.make_tenant()
     admin = api.tenant_admin(tenant["id"])
-    assert api.call("POST", "/v1/tenants", admin, {"name": "X", "slug": "xyz", "template": "sales-team"}).status_code == 403
+    body = {"name": "X", "slug": "xyz", "template": "sales-team"}
+    assert api.call("POST", "/v1/tenants", admin, body).status_code == 403
     assert api.call("GET", "/v1/tenants", admin).status_code == 403
 
 
