@@ -14,6 +14,7 @@ Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Attr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 TenantRole = Literal["admin", "manager", "learner"]
 Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "clients:read",
                 "clients:write"]
@@ -56,16 +57,21 @@ class TenantListQuery(PageQuery):
     parentTenantId: Id | None = None
 
 
-class CreateUser(Strict):
-    email: Email
-    displayName: Name
-    roles: list[TenantRole] = Field(default=["learner"], min_length=1, max_length=3)
-    password: Annotated[str, StringConstraints(min_length=12, max_length=128)] | None = None
+class UserAttributes(Strict):
+    """The attributes that later drive automatic enrollment."""
+
     salesRole: Attr | None = None
     region: Attr | None = None
     department: Attr | None = None
     managerId: Id | None = None
     hireDate: date | None = None
+
+
+class CreateUser(UserAttributes):
+    email: Email
+    displayName: Name
+    roles: list[TenantRole] = Field(default=["learner"], min_length=1, max_length=3)
+    password: Password | None = None
 
     @field_validator("roles")
     @classmethod
@@ -75,16 +81,11 @@ class CreateUser(Strict):
         return roles
 
 
-class UpdateUser(Strict):
+class UpdateUser(UserAttributes):
     email: Email | None = None
     displayName: Name | None = None
     roles: list[TenantRole] | None = Field(None, min_length=1, max_length=3)
-    password: Annotated[str, StringConstraints(min_length=12, max_length=128)] | None = None
-    salesRole: Attr | None = None
-    region: Attr | None = None
-    department: Attr | None = None
-    managerId: Id | None = None
-    hireDate: date | None = None
+    password: Password | None = None
 
 
 class UserListQuery(PageQuery):
