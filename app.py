@@ -12,7 +12,7 @@ from chalicelib.http.middleware import edge
 from chalicelib.jobs import JOBS, catalog, function_name
 from chalicelib.lazy import lazy
 
-app = Chalice(app_name="onramp")
+app = Chalice(app_name="onramp", configure_logs=False)  # Powertools owns the "onramp" logger
 app.register_middleware(edge, "http")
 for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp):
     app.register_blueprint(blueprint)
@@ -43,6 +43,7 @@ def _job_handler(name: str) -> Any:
     def run(event: Any) -> dict[str, Any]:
         return _runner.run_scheduled(name, event)
 
+    run.__name__ = run.__qualname__ = function_name(name)  # Chalice's Lambda Handler is app.<__name__>
     return run
 
 

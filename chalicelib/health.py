@@ -12,7 +12,7 @@ from chalicelib.store import keys
 def check() -> dict[str, Any]:
     try:
         aws.dynamodb().get_item(TableName=settings().table_name,
-                                Key={"PK": {"S": keys.health_pk()}, "SK": {"S": "HEALTH"}})
+                                Key={"PK": {"S": keys.health_pk()}, "SK": {"S": keys.HEALTH_SK}})
         table = "ok"
     except Exception:  # noqa: BLE001 - any failure of the dependency is "down", never a 500
         table = "unavailable"

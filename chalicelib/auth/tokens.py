@@ -34,7 +34,7 @@ def issue(principal: Principal, ttl: int | None = None) -> dict[str, Any]:
     if principal.tenant_id is not None:
         claims["tenant"] = principal.tenant_id
     key = keys.signing_key()
-    token = jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in,
             "scope": claims["scope"]}
 

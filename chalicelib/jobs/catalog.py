@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.jobs import job
@@ -13,5 +13,5 @@ from chalicelib.jobs import job
 def rotate_signing_keys(as_of: datetime) -> dict[str, Any]:
     from chalicelib.auth import keys
 
-    kid = keys.rotate()
+    kid = keys.rotate(min_age=timedelta(days=25), as_of=as_of)
     return {"asOf": as_of.isoformat(), "signingKid": kid, "publishedKids": list(keys.verification_keys())}

@@ -16,6 +16,7 @@ Access patterns (kept in step with docs/access-patterns.md):
 | a tenant's API clients           | GSI1 PK=T#<t>#CLIENTS SK=<createdAt>#<c>        | auth.clients.list_clients  |
 | a tenant's events (outbox)       | PK=T#<t>#EVENTS#<shard> SK=<at>#<eventId>      | events.outbox              |
 | idempotency records              | PK=T#<t>#IDEM (Powertools)                     | http.idempotency           |
+| health probe                     | PK=OP#HEALTH SK=HEALTH                         | health.check               |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SLUG_SK = "SLUG"
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 CLIENT_SK = "CLIENT"
+HEALTH_SK = "HEALTH"
 EVENT_SHARDS = 16
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -39,57 +41,67 @@ def _seg(value: str) -> str:
     return value
 
 
-def tenant_prefix(tenant_id: str) -> str:
+def _tenant(tenant_id: str) -> str:
     return f"T#{_seg(tenant_id)}#"
 
 
-def operator_prefix() -> str:
+def _operator() -> str:
     return "OP#"
 
 
 # tenants
 def tenant_pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}TENANT"
+    return f"{_tenant(tenant_id)}TENANT"
 
 
 def slug_pk(slug: str) -> str:
-    return f"{operator_prefix()}SLUG#{_seg(slug)}"
+    return f"{_operator()}SLUG#{_seg(slug)}"
 
 
 def all_tenants_gsi2pk() -> str:
-    return f"{operator_prefix()}TENANTS"
+    return f"{_operator()}TENANTS"
 
 
 def child_tenants_gsi1pk(parent_id: str) -> str:
-    return f"{tenant_prefix(parent_id)}TENANTS"
+    return f"{_tenant(parent_id)}TENANTS"
+
+
+def tenant_slug_sk(slug: str) -> str:
+    """Sort key of a tenant in the directory and in its parent's customer list."""
+    return _seg(slug)
 
 
 # users
 def user_pk(tenant_id: str, user_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}USER#{_seg(user_id)}"
+    return f"{_tenant(tenant_id)}USER#{_seg(user_id)}"
 
 
 def email_pk(tenant_id: str, email: str) -> str:
     # emails carry characters outside the id alphabet: they are lower-cased and kept whole,
     # but a '#' (legal in an email's local part) is escaped so it cannot split the key
-    return f"{tenant_prefix(tenant_id)}EMAIL#{email.lower().replace('#', '%23')}"
+    return f"{_tenant(tenant_id)}EMAIL#{email.lower().replace('#', '%23')}"
 
 
 def users_gsi1pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}USERS"
+    return f"{_tenant(tenant_id)}USERS"
+
+
+def user_email_sk(email: str) -> str:
+    """Sort key of a user in the tenant's user list and a manager's reports (also a prefix query)."""
+    return email.lower()
 
 
 def reports_gsi2pk(tenant_id: str, manager_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}MGR#{_seg(manager_id)}"
+    return f"{_tenant(tenant_id)}MGR#{_seg(manager_id)}"
 
 
 # API clients
 def client_pk(tenant_id: str, client_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}CLIENT#{_seg(client_id)}"
+    return f"{_tenant(tenant_id)}CLIENT#{_seg(client_id)}"
 
 
 def clients_gsi1pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}CLIENTS"
+    return f"{_tenant(tenant_id)}CLIENTS"
 
 
 def clients_gsi1sk(created_at: str, client_id: str) -> str:
@@ -98,7 +110,7 @@ def clients_gsi1sk(created_at: str, client_id: str) -> str:
 
 # events (outbox), sharded so one tenant's event stream spreads over EVENT_SHARDS partitions
 def event_pk(tenant_id: str | None, shard: int) -> str:
-    owner = tenant_prefix(tenant_id) if tenant_id else operator_prefix()
+    owner = _tenant(tenant_id) if tenant_id else _operator()
     return f"{owner}EVENTS#{shard % EVENT_SHARDS:02d}"
 
 
@@ -108,12 +120,12 @@ def event_sk(at: str, event_id: str) -> str:
 
 # idempotency records (Powertools persistence layer, one partition per tenant)
 def idempotency_pk(tenant_id: str | None) -> str:
-    owner = tenant_prefix(tenant_id) if tenant_id else operator_prefix()
+    owner = _tenant(tenant_id) if tenant_id else _operator()
     return f"{owner}IDEM"
 
 
 def health_pk() -> str:
-    return f"{operator_prefix()}HEALTH"
+    return f"{_operator()}HEALTH"
 
 
 def is_safe(value: str) -> bool:

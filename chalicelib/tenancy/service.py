@@ -41,8 +41,8 @@ def new_tenant(name: str, slug: str, template: dict[str, Any], *, parent_id: str
     return Tenant(
         PK=keys.tenant_pk(tenant_id), SK=keys.TENANT_SK,
         GSI1PK=keys.child_tenants_gsi1pk(parent_id) if parent_id else None,
-        GSI1SK=slug if parent_id else None,
-        GSI2PK=keys.all_tenants_gsi2pk(), GSI2SK=slug,
+        GSI1SK=keys.tenant_slug_sk(slug) if parent_id else None,
+        GSI2PK=keys.all_tenants_gsi2pk(), GSI2SK=keys.tenant_slug_sk(slug),
         id=tenant_id, name=name, slug=slug, template=template["id"], kind=template["kind"],
         status="active", parent_id=parent_id, sandbox_of=sandbox_of, region=template["region"],
         branding=merged,

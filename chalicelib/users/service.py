@@ -40,9 +40,10 @@ def _no_manager() -> ValidationFailed:
 
 
 def _set_indexes(user: User) -> None:
-    user.GSI1PK, user.GSI1SK = keys.users_gsi1pk(user.tenant_id), user.email.lower()
+    user.GSI1PK, user.GSI1SK = keys.users_gsi1pk(user.tenant_id), keys.user_email_sk(user.email)
     if user.manager_id:
-        user.GSI2PK, user.GSI2SK = keys.reports_gsi2pk(user.tenant_id, user.manager_id), user.email.lower()
+        user.GSI2PK = keys.reports_gsi2pk(user.tenant_id, user.manager_id)
+        user.GSI2SK = keys.user_email_sk(user.email)
     else:
         user.GSI2PK = user.GSI2SK = None
 
@@ -125,7 +126,7 @@ def list_users(ctx: TenantContext, query: Any) -> dict[str, Any]:
         manager_id = ctx.principal.subject  # a manager sees their own reports
     bound = f"users|{ctx.tenant_id}|{manager_id or '*'}|{query.emailPrefix or ''}"
     start = pagination.decode(query.cursor, bound)
-    prefix = query.emailPrefix.lower() if query.emailPrefix else None
+    prefix = keys.user_email_sk(query.emailPrefix) if query.emailPrefix else None
     if manager_id:
         cond = User.GSI2SK.startswith(prefix) if prefix else None
         results = User.gsi2.query(keys.reports_gsi2pk(ctx.tenant_id, manager_id), cond,

@@ -128,7 +128,7 @@ def test_expired_token_is_401(api):
     now = int(time.time())
     token = jwt.encode({"sub": "client:x", "roles": ["operator"], "scope": "tenants:read", "iat": now - 100,
                         "exp": now - 10, "jti": "1", "iss": "https://onramp.local", "aud": "onramp-api"},
-                       key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+                       key.private_key, algorithm="RS256", headers={"kid": key.kid})
     resp = api.call("GET", "/v1/tenants", token)
     assert resp.status_code == 401 and "expired" in resp.headers["WWW-Authenticate"]
 
@@ -218,3 +218,18 @@ def test_tenant_cache_expires_within_sixty_seconds(monkeypatch, aws):
     now[0] += settings().tenant_cache_seconds + 0.1
     cache.tenant_record("tn-a")
     assert calls == ["tn-a", "tn-a"]
+
+
+def test_the_rotation_job_rotates_once_per_month(api):
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.auth import keys
+    from chalicelib.jobs import JOBS
+
+    first_kid = next(iter(keys.verification_keys()))
+    now = datetime.now(UTC)
+    assert JOBS["rotate-signing-keys"].run(now)["signingKid"] == first_kid  # the key is brand new
+    rotated = JOBS["rotate-signing-keys"].run(now + timedelta(days=31))["signingKid"]
+    assert rotated != first_kid
+    again = JOBS["rotate-signing-keys"].run(now + timedelta(days=31))  # a retry changes nothing
+    assert again["signingKid"] == rotated and again["publishedKids"] == [rotated, first_kid]
