@@ -14,6 +14,9 @@ counter wraps that one class attribute, once: clients made before or after the i
 
 `LEDGER` keeps every call made since the install (service, operation), so a test module can assert
 that no Scan happened anywhere while it ran.
+
+Below the counter: one typical successful call of every route (SCENARIOS) and `route_costs()`, which
+test_call_budget.py holds to budgets and `python -m bench.run` reports.
 """
 
 from __future__ import annotations

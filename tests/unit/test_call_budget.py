@@ -1,0 +1,177 @@
+"""DynamoDB call budgets per route: counted calls, not moto timings (PLATFORM_NOTES).
+
+Each budget is the exact multiset of DynamoDB operations one typical successful request makes with the
+tenant cache warm (a container that has served the tenant in the last `tenant_cache_seconds`). A route
+that grows a read or a write fails here; if the extra call is justified, change the budget with a
+comment saying why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app import app
+from tests.unit import callcount
+from tests.unit.callcount import SCENARIOS, counting
+
+GET, QUERY, TX = "GetItem", "Query", "TransactWriteItems"
+
+BUDGETS: dict[str, dict[str, int]] = {
+    # the budgets of the Foundation issue
+    "GET /v1/tenants/{tenantId}": {GET: 1},
+    "GET /v1/tenants/{tenantId}/users/{userId}": {GET: 1},
+    "GET /v1/tenants/{tenantId}/users": {QUERY: 1},
+    "GET /v1/tenants": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/clients": {QUERY: 1},
+    "POST /v1/tenants": {TX: 1},
+    "POST /v1/tenants/{tenantId}/users": {TX: 1},
+    "PATCH /v1/tenants/{tenantId}/users/{userId}": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/clients": {TX: 1},
+    "POST /v1/oauth/token": {GET: 1},  # client_credentials of a tenant client: the client item
+    "GET /v1/health": {GET: 1},
+    # the other routes, as measured; each extra call is needed
+    "GET /.well-known/jwks.json": {},  # Secrets Manager (cached 5 min), no table access
+    "GET /openapi.json": {},
+    "GET /docs": {},
+    # read-modify-write with an optimistic version condition: read the item, write item + event
+    "PATCH /v1/tenants/{tenantId}": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/suspend": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/resume": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/users/{userId}/deactivate": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/users/{userId}/reactivate": {GET: 1, TX: 1},
+    "DELETE /v1/tenants/{tenantId}/clients/{clientId}": {GET: 1, TX: 1},
+    # login: the email claim gives the user id, then the user item (two dependent reads)
+    "POST /v1/tenants/{tenantId}/sessions": {GET: 2},
+    # the owner (sandboxId, version) is read, then the sandbox, owner and event are written together
+    "POST /v1/tenants/{tenantId}/sandbox": {GET: 1, TX: 1},
+    # the sandbox id lives on the owner item (not in the authorisation cache): owner, then sandbox
+    "GET /v1/tenants/{tenantId}/sandbox": {GET: 2},
+    # owner and the old sandbox are read (both written conditionally), one transaction swaps them
+    "POST /v1/tenants/{tenantId}/sandbox/reset": {GET: 2, TX: 1},
+}
+
+
+_DELIBERATE = Counter[str]()  # the counter's own self-test scans on purpose
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _never_a_scan() -> Iterator[None]:
+    """No request in this module may Scan: checked on every DynamoDB call the module made."""
+    before = callcount.dynamodb_ledger()
+    yield
+    scans = callcount.dynamodb_ledger()["Scan"] - before["Scan"] - _DELIBERATE["Scan"]
+    assert scans == 0, f"{scans} DynamoDB Scan(s) were made while the call-budget tests ran"
+
+
+@pytest.fixture()
+def costs(api: Any) -> dict[str, callcount.Cost]:
+    return callcount.route_costs(api)
+
+
+def _routes() -> set[str]:
+    return {f"{m} {p}" for p, methods in app.routes.items() for m in methods if m != "HEAD"}
+
+
+def test_the_counter_sees_pynamodb_and_boto3_calls(aws: None) -> None:
+    """pynamodb's own connection (made before the counter, kept on the Item class) and the boto3
+    clients of chalicelib.aws are both counted, including a Scan (so `never a Scan` can fail)."""
+    from chalicelib import aws as clients
+    from chalicelib.config import settings
+    from chalicelib.store import keys
+    from chalicelib.store.models import Item, Tenant
+
+    Item._get_connection()  # the class-level connection exists before counting starts
+    with counting() as calls:
+        with pytest.raises(Tenant.DoesNotExist):
+            Tenant.get(keys.tenant_pk("nobody"), keys.TENANT_SK)
+        list(Tenant.gsi2.query(keys.all_tenants_gsi2pk()))
+        list(Item.scan(limit=1))
+        _DELIBERATE["Scan"] += 1
+        clients.dynamodb().get_item(TableName=settings().table_name,
+                                    Key={"PK": {"S": keys.health_pk()}, "SK": {"S": "HEALTH"}})
+    assert calls.dynamodb == Counter({"GetItem": 2, "Query": 1, "Scan": 1})
+    assert callcount.LEDGER[("dynamodb", "Scan")] >= 1
+
+
+def test_every_route_has_a_cost_scenario() -> None:
+    measured = {f"{s.method} {s.path}" for s in SCENARIOS}
+    assert not sorted(_routes() - measured), (
+        f"routes without a cost scenario in tests/unit/callcount.py: {sorted(_routes() - measured)}")
+    assert not sorted(measured - _routes()), f"scenarios for unknown routes: {sorted(measured - _routes())}"
+
+
+def test_every_route_has_a_budget() -> None:
+    assert not sorted(_routes() - BUDGETS.keys()), f"routes without a budget: {sorted(_routes() - BUDGETS.keys())}"
+
+
+def test_routes_stay_within_their_budgets(costs: dict[str, callcount.Cost]) -> None:
+    over = {route: dict(cost.dynamodb) for route, cost in costs.items()
+            if route in BUDGETS and cost.dynamodb != Counter(BUDGETS[route])}
+    assert not over, "DynamoDB calls differ from the budget: " + "; ".join(
+        f"{route}: {calls} (budget {BUDGETS[route]})" for route, calls in sorted(over.items()))
+    assert not [r for r, c in costs.items() if c.dynamodb["Scan"]], "a route made a Scan"
+
+
+def _count(api: Any, method: str, path: str, token: str | None, body: Any = None) -> Counter[str]:
+    with counting() as calls:
+        resp = api.call(method, path, token, body)
+    assert 200 <= resp.status_code < 300, (method, path, resp.status_code, resp.body)
+    return calls.dynamodb
+
+
+def test_list_variants_are_one_query_each(api: Any) -> None:
+    """Filters and later pages are still one Query (a filter never becomes a Scan or a FilterExpression)."""
+    world = callcount.build_world(api)
+    tid, admin = world.tenant["id"], world.admin
+    manager = api.make_user(tid, roles=["manager"], email="boss@example.com")
+    for n in range(3):
+        api.make_user(tid, email=f"report{n}@example.com", managerId=manager["id"])
+    partner_admin = api.tenant_admin(world.partner["id"])
+    world.prime()
+    first = api.call("GET", f"/v1/tenants/{tid}/users?limit=2", admin)
+    cursor = api.json(first)["nextCursor"]
+    assert cursor
+    one_query = Counter({QUERY: 1})
+    for path, token in ((f"/v1/tenants/{tid}/users?limit=2&cursor={cursor}", admin),
+                        (f"/v1/tenants/{tid}/users?managerId={manager['id']}", admin),
+                        (f"/v1/tenants/{tid}/users?emailPrefix=report", admin),
+                        ("/v1/tenants", partner_admin),  # a partner's customers: GSI1
+                        (f"/v1/tenants?parentTenantId={world.partner['id']}", world.operator)):
+        assert _count(api, "GET", path, token) == one_query, path
+
+
+def test_reads_by_partner_admin_and_client_tokens_cost_the_same(api: Any) -> None:
+    world = callcount.build_world(api)
+    tid = world.tenant["id"]
+    partner_admin = api.tenant_admin(world.partner["id"])
+    client_token = api.json(api.token_for_client(world.client_id, world.client_secret))["access_token"]
+    world.prime()
+    for token in (partner_admin, client_token, world.operator):
+        assert _count(api, "GET", f"/v1/tenants/{tid}", token) == Counter({GET: 1})
+        assert _count(api, "GET", f"/v1/tenants/{tid}/users/{world.user['id']}", token) == Counter({GET: 1})
+
+
+def test_cold_tenant_cache_costs_one_more_read(api: Any) -> None:
+    # A new container first loads the caller's tenant record into the authorisation cache (one GetItem),
+    # then the route reads the tenant itself. The cache keeps only status/kind/hierarchy, so the second
+    # read is not a waste on the warm path, and it is one extra read per tenant per cache period.
+    assert callcount.cold_get_tenant(api) == Counter({GET: 2})
+
+
+def test_a_rejected_cross_tenant_request_costs_no_table_read(api: Any) -> None:
+    """With the cache warm, a 404 for another tenant's path is decided without touching the table."""
+    world = callcount.build_world(api)
+    other = api.make_tenant()
+    other_admin = api.tenant_admin(other["id"])
+    world.prime()
+    from chalicelib.tenancy import cache
+
+    cache.tenant_record(other["id"])
+    with counting() as calls:
+        resp = api.call("GET", f"/v1/tenants/{world.tenant['id']}/users", other_admin)
+    assert resp.status_code == 404
+    assert calls.dynamodb == Counter()
