@@ -32,7 +32,6 @@ from urllib.parse import urlsplit
 HOST = "127.0.0.1"
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
-CREDENTIAL_FIELDS = ("clientId", "clientSecret", "tokenUrl", "apiUrl")
 
 
 class CliError(Exception):
@@ -97,10 +96,9 @@ def reachable(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def require_reachable(url: str) -> None:
+def require_reachable(url: str, hint: str = "start the stack with `make run`, or set ONRAMP_AWS_ENDPOINT") -> None:
     if not reachable(url):
-        raise CliError(f"the AWS emulator is not reachable at {url} (start the stack with `make run`, "
-                       f"or set ONRAMP_AWS_ENDPOINT)")
+        raise CliError(f"the AWS emulator is not reachable at {url} ({hint})")
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -207,7 +205,9 @@ class Emulator:
             return
         proc.terminate()
         try:
-            proc.wait(timeout=5)
+            # moto exits on SIGTERM once its open keep-alive connections (ours) end: don't wait for
+            # those; it holds nothing worth flushing
+            proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
@@ -215,12 +215,13 @@ class Emulator:
 
 @contextlib.contextmanager
 def _stop_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the stack the way Ctrl-C does (cleanup runs)."""
+    """SIGINT (even when a non-interactive shell started us with it ignored), SIGTERM and SIGHUP end the
+    stack the way Ctrl-C does: the cleanup runs."""
 
     def interrupt(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
@@ -299,11 +300,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     api_port = port_from_env("ONRAMP_API_PORT", DEFAULT_API_PORT)
     external = (os.environ.get("ONRAMP_AWS_ENDPOINT") or "").rstrip("/")
     require_free(api_port, "ONRAMP_API_PORT")
+    aws_port = port_from_env("ONRAMP_AWS_PORT", DEFAULT_AWS_PORT)
     if external:
-        require_reachable(external)
+        require_reachable(external, "ONRAMP_AWS_ENDPOINT: start it, or unset the variable to use the embedded one")
         endpoint = external
     else:
-        aws_port = port_from_env("ONRAMP_AWS_PORT", DEFAULT_AWS_PORT)
         require_free(aws_port, "ONRAMP_AWS_PORT",
                      f" (or ONRAMP_AWS_ENDPOINT=http://{HOST}:{aws_port} to use the emulator running there)")
         endpoint = f"http://{HOST}:{aws_port}"
@@ -317,7 +318,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         try:
             emulator = None
             if not external:
-                emulator = Emulator(HOST, int(urlsplit(endpoint).port or 0), state_dir() / "moto.log")
+                emulator = Emulator(HOST, aws_port, state_dir() / "moto.log")
                 stack.callback(emulator.start().stop)
             server = _bind_api(HOST, api_port)
             stack.callback(server.server.server_close)
@@ -374,6 +375,25 @@ def as_of(value: str) -> str:
     return moment.isoformat()
 
 
+@contextlib.contextmanager
+def _output_to_stderr() -> Iterator[None]:
+    """While a job runs, its logs and EMF metrics go to stderr, so stdout is the result's JSON alone."""
+    import logging
+
+    from chalicelib import observability
+
+    observability.logger()
+    moved = [h for h in logging.getLogger(observability.SERVICE).handlers
+             if isinstance(h, logging.StreamHandler) and h.stream in (sys.stdout, sys.__stdout__)]
+    streams = [h.setStream(sys.stderr) for h in moved]
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler, stream in zip(moved, streams, strict=True):
+            handler.setStream(stream)
+
+
 def cmd_jobs_run(args: argparse.Namespace) -> int:
     if not args.aws_env:
         use_local_aws(configured_endpoint())
@@ -388,11 +408,14 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from chalicelib.jobs import function_name
 
     stamp = args.as_of or datetime.now().astimezone().isoformat()
-    with Client(app, project_dir=str(Path(sys.modules["app"].__file__).resolve().parent)) as client:
+    cfg = settings()  # read (and cached) now: the test client patches the stage's env vars in below
+    project = str(Path(sys.modules["app"].__file__ or ".").resolve().parent)
+    with Client(app, stage_name=cfg.stage, project_dir=project) as client:
         event = client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={"asOf": stamp}, resources=[],
-            region=settings().region)
-        result = client.lambda_.invoke(function_name(args.name), event).payload
+            region=cfg.region)
+        with _output_to_stderr():
+            result = client.lambda_.invoke(function_name(args.name), event).payload
     print(json.dumps(result, indent=2, sort_keys=True, default=str))
     return 0
 
@@ -458,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `onramp ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as exc:
         message = _expected_error(exc)
         if message is None:

@@ -99,8 +99,9 @@ def _narrow(granted: frozenset[str], requested: str | None) -> frozenset[str]:
 
 def authenticate(client_id: str, secret: str, requested_scope: str | None) -> Principal:
     cfg = settings()
-    if cfg.operator_client_id and hmac.compare_digest(client_id, cfg.operator_client_id):
-        if not hmac.compare_digest(secret, cfg.operator_client_secret or ""):
+    # bytes: compare_digest raises TypeError on non-ASCII str, and any client may send any text
+    if cfg.operator_client_id and hmac.compare_digest(client_id.encode(), cfg.operator_client_id.encode()):
+        if not hmac.compare_digest(secret.encode(), (cfg.operator_client_secret or "").encode()):
             raise InvalidClient()
         return Principal(subject=f"client:{client_id}", tenant_id=None, roles=frozenset({"operator"}),
                          scopes=_narrow(ALL, requested_scope), kind="operator")
