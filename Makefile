@@ -14,7 +14,7 @@ help:
 	@echo "make run    start the local stack (AWS emulator, table, demo data, API on 127.0.0.1:8000)"
 	@echo "make test   run the whole test suite (unit + integration against the live stack)"
 	@echo "make bench  DynamoDB calls per route, cold start ratios"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff and mypy (strict on chalicelib)"
 	@echo "make clean  remove the virtualenv and caches (keeps .onramp/credentials.json)"
 
 $(BIN)/python:
@@ -41,6 +41,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .schemathesis build dist *.egg-info
