@@ -29,7 +29,9 @@ from chalice.local import (
     RouteMatcher,
 )
 
-PROBLEM = "application/problem+json"
+from chalicelib.http import problems
+
+PROBLEM = problems.PROBLEM_TYPE
 KNOWN_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _MAX_CHUNKED_BODY = 16 * 1024 * 1024
 _TITLES = {400: "Bad request", 405: "Method not allowed", 413: "Request body too large",
@@ -45,12 +47,8 @@ class _BadRequest(Exception):
 
 
 def _problem(status: int, detail: str, instance: str | None = None) -> str:
-    slug = _TITLES.get(status, "Error").lower().replace(" ", "-")
-    doc: dict[str, Any] = {"type": f"/problems/{slug}", "title": _TITLES.get(status, "Error"),
-                           "status": status, "detail": detail}
-    if instance:
-        doc["instance"] = instance
-    return json.dumps(doc)
+    title = _TITLES.get(status, "Error")
+    return json.dumps(problems.body(status, title.lower().replace(" ", "-"), title, detail, instance))
 
 
 def _no_body(method: str | None, status: int) -> bool:
