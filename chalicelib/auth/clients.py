@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import partial
 from typing import Any
 
 from pynamodb.models import Model
@@ -63,11 +64,8 @@ def create_client(ctx: TenantContext, body: Any) -> dict[str, Any]:
 
 
 def list_clients(ctx: TenantContext, query: Any) -> dict[str, Any]:
-    bound = f"clients|{ctx.tenant_id}"
-    results = ApiClient.gsi1.query(keys.clients_gsi1pk(ctx.tenant_id), limit=query.limit,
-                                   last_evaluated_key=pagination.decode(query.cursor, bound))
-    items = [to_json(c) for c in results if isinstance(c, ApiClient)]
-    return {"items": items, "nextCursor": pagination.encode(results.last_evaluated_key, bound)}
+    return pagination.page(partial(ApiClient.gsi1.query, keys.clients_gsi1pk(ctx.tenant_id)),
+                           f"clients|{ctx.tenant_id}", query, to_json, ApiClient)
 
 
 def revoke_client(ctx: TenantContext, client_id: str) -> None:

@@ -11,6 +11,7 @@ from chalicelib.http.routing import SPECS, RouteSpec
 
 _PARAM = re.compile(r"{(\w+)}")
 _REF = "#/components/schemas/{model}"
+_FORM = "application/x-www-form-urlencoded"
 _DESCRIPTIONS = {200: "OK", 201: "Created", 204: "No content", 400: "Invalid request",
                  401: "Missing, expired or invalid token", 403: "Not allowed for this token",
                  404: "Not found (or not visible to this token)", 409: "Conflict",
@@ -56,9 +57,11 @@ def _operation(spec: RouteSpec, components: dict[str, Any]) -> dict[str, Any]:
     if spec.body:
         op["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": {"$ref": _REF.format(model=spec.body)}}}}
-    elif spec.content_types != ("application/json",):
-        op["requestBody"] = {"required": True, "content": {
-            ct: {"schema": {"$ref": _REF.format(model="TokenRequest")}} for ct in spec.content_types}}
+    elif spec.content_types == (_FORM,):
+        form = {"schema": {"$ref": _REF.format(model="TokenRequest")}}
+        op["requestBody"] = {"required": True, "content": {_FORM: form}}
+    elif spec.method in ("POST", "PUT") and spec.content_types != ("application/json",):
+        op["requestBody"] = {"required": False, "content": {ct: {"schema": {}} for ct in spec.content_types}}
     ok: dict[str, Any] = {"description": _DESCRIPTIONS.get(spec.status, "OK")}
     if spec.status != 204:
         ok["content"] = {spec.produces: {"schema": {"type": "object"}}}

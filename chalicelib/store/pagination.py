@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.auth.keys import cursor_key
@@ -45,3 +46,14 @@ def decode(cursor: str | None, bound_to: str) -> dict[str, Any] | None:
                                      "detail": "unknown or altered cursor"}])
     key: dict[str, Any] = json.loads(_unb64(payload))
     return key
+
+
+def page(query: Callable[..., Any], bound_to: str, params: Any, render: Callable[[Any], dict[str, Any]],
+         model: type) -> dict[str, Any]:
+    """One page of a listing: one Query from the cursor, the items of `model` rendered, the next cursor.
+
+    `query` is a bound pynamodb query (e.g. `partial(User.gsi1.query, pk)`); `params` has `limit`, `cursor`.
+    """
+    results = query(limit=params.limit, last_evaluated_key=decode(params.cursor, bound_to))
+    items = [render(item) for item in results if isinstance(item, model)]
+    return {"items": items, "nextCursor": encode(results.last_evaluated_key, bound_to)}

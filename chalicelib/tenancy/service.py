@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
 from pynamodb.models import Model
@@ -122,15 +123,9 @@ def list_tenants(principal: Principal, query: Any) -> dict[str, Any]:
         parent = principal.tenant_id
     elif not principal.is_operator:
         raise Forbidden("Only the operator and partner admins list tenants.")
-    bound = f"tenants|{parent or '*'}"
-    start = pagination.decode(query.cursor, bound)
-    if parent:
-        results = Tenant.gsi1.query(keys.child_tenants_gsi1pk(parent), limit=query.limit,
-                                    last_evaluated_key=start)
-    else:
-        results = Tenant.gsi2.query(keys.all_tenants_gsi2pk(), limit=query.limit, last_evaluated_key=start)
-    items = [to_json(t) for t in results if isinstance(t, Tenant)]
-    return {"items": items, "nextCursor": pagination.encode(results.last_evaluated_key, bound)}
+    listing = (partial(Tenant.gsi1.query, keys.child_tenants_gsi1pk(parent)) if parent
+               else partial(Tenant.gsi2.query, keys.all_tenants_gsi2pk()))
+    return pagination.page(listing, f"tenants|{parent or '*'}", query, to_json, Tenant)
 
 
 def update_tenant(ctx: TenantContext, body: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pynamodb.models import Model
@@ -124,19 +125,15 @@ def list_users(ctx: TenantContext, query: Any) -> dict[str, Any]:
         if not ctx.principal.has_role("manager"):
             raise Forbidden("Learners do not list users.")
         manager_id = ctx.principal.subject  # a manager sees their own reports
-    bound = f"users|{ctx.tenant_id}|{manager_id or '*'}|{query.emailPrefix or ''}"
-    start = pagination.decode(query.cursor, bound)
     prefix = keys.user_email_sk(query.emailPrefix) if query.emailPrefix else None
     if manager_id:
-        cond = User.GSI2SK.startswith(prefix) if prefix else None
-        results = User.gsi2.query(keys.reports_gsi2pk(ctx.tenant_id, manager_id), cond,
-                                  limit=query.limit, last_evaluated_key=start)
+        listing = partial(User.gsi2.query, keys.reports_gsi2pk(ctx.tenant_id, manager_id),
+                          User.GSI2SK.startswith(prefix) if prefix else None)
     else:
-        cond = User.GSI1SK.startswith(prefix) if prefix else None
-        results = User.gsi1.query(keys.users_gsi1pk(ctx.tenant_id), cond, limit=query.limit,
-                                  last_evaluated_key=start)
-    items = [to_json(u) for u in results if isinstance(u, User)]
-    return {"items": items, "nextCursor": pagination.encode(results.last_evaluated_key, bound)}
+        listing = partial(User.gsi1.query, keys.users_gsi1pk(ctx.tenant_id),
+                          User.GSI1SK.startswith(prefix) if prefix else None)
+    bound = f"users|{ctx.tenant_id}|{manager_id or '*'}|{query.emailPrefix or ''}"
+    return pagination.page(listing, bound, query, to_json, User)
 
 
 def _check_patch(user: User, body: Any, fields: set[str]) -> None:
