@@ -7,14 +7,14 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, meta, tenants, users
+from chalicelib.api import auth, meta, tenants, users, xapi
 from chalicelib.http.middleware import edge
 from chalicelib.jobs import JOBS, catalog, function_name
 from chalicelib.lazy import lazy
 
 app = Chalice(app_name="onramp", configure_logs=False)  # Powertools owns the "onramp" logger
 app.register_middleware(edge, "http")
-for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp):
+for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp):
     app.register_blueprint(blueprint)
 
 _consumer = lazy("chalicelib.events.consumer")

@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     results["event_spread"] = inprocess.event_spread(args.users, say)
     print_spread(results["event_spread"])
 
+    from bench import lrs
+
+    stamp("\n[LRS] statement batches, filtered pages, partition spread of 10,000 statements")
+    results["lrs"] = lrs.measure(say)
+    lrs.report(say, results["lrs"])
+
     if not args.skip_cold:
         stamp(f"\n[3/3] cold start ({args.runs} fresh processes per app and figure)")
         results["cold_start"] = coldstart.measure(args.runs, say)

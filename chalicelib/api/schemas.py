@@ -17,7 +17,10 @@ Attr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 TenantRole = Literal["admin", "manager", "learner"]
 Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "clients:read",
-                "clients:write"]
+                "clients:write", "xapi:statements:write", "xapi:statements:read:mine", "xapi:statements:read",
+                "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write"]
+XapiScope = Literal["statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
+                    "all/read", "all"]
 
 
 class Strict(BaseModel):
@@ -101,3 +104,9 @@ class CreateClient(Strict):
 class CreateSession(Strict):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class CreateLrsCredential(Strict):
+    name: Name
+    scopes: list[XapiScope] = Field(default=["all"], min_length=1, max_length=8,
+                                    description="xAPI scopes (xAPI 1.0.3 §4.1.1.2 of Part Three).")

@@ -9,6 +9,14 @@ SCOPES: dict[str, str] = {
     "users:write": "Create, change and deactivate users",
     "clients:read": "List API clients",
     "clients:write": "Create and revoke API clients",
+    # the LRS (xAPI): what LRS credentials map to (chalicelib.lrs.scopes); admins hold them all
+    "xapi:statements:write": "Store xAPI statements",
+    "xapi:statements:read:mine": "Read the xAPI statements this credential stored",
+    "xapi:statements:read": "Read every xAPI statement of the tenant",
+    "xapi:state:read": "Read xAPI state documents",
+    "xapi:state:write": "Store and delete xAPI state documents",
+    "xapi:profile:read": "Read xAPI activities, agents and their profile documents",
+    "xapi:profile:write": "Store and delete xAPI profile documents",
 }
 
 ALL = frozenset(SCOPES)

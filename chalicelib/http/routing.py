@@ -26,6 +26,7 @@ _tokens = lazy("chalicelib.auth.tokens")
 _rbac = lazy("chalicelib.auth.rbac")
 _idempotency = lazy("chalicelib.http.idempotency")
 _obs = lazy("chalicelib.observability")
+_lrs_auth = lazy("chalicelib.lrs.credentials")
 
 JSON = "application/json"
 # Portals call the API from browsers with bearer tokens (no cookies), so any origin may call it.
@@ -50,6 +51,9 @@ class RouteSpec:
     content_types: tuple[str, ...] = (JSON,)
     produces: str = JSON
     responses: tuple[int, ...] = ()
+    auth: str = "bearer"  # bearer | xapi (HTTP Basic with the path tenant's LRS credentials, or a bearer token)
+    headers: tuple[tuple[str, str], ...] = ()  # on every response of the route, errors included
+    cors: CORSConfig | None = None  # None: the API's CORS
 
     @property
     def tenant_scoped(self) -> bool:
@@ -90,13 +94,16 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
             request = bp.current_request
             instance = actual_path(request) if request is not None else path
             try:
-                return _handle(spec, view, request, params)
+                response = _handle(spec, view, request, params)
             except OnrampError as err:
-                return problems.from_error(err, instance)
+                response = problems.from_error(err, instance)
+            response.headers.update(dict(spec.headers))
+            return response
 
         handler.spec = spec  # type: ignore[attr-defined]
         methods = [method, "HEAD"] if method == "GET" else [method]
-        bp.route(path, methods=methods, content_types=list(spec.content_types), cors=CORS)(handler)
+        bp.route(path, methods=methods, content_types=list(spec.content_types),
+                 cors=spec.cors or CORS)(handler)
         SPECS.append(spec)
         return handler
 
@@ -116,7 +123,9 @@ def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: 
     correlation_id = _obs.correlation_id()
     principal = ctx = None
     if not spec.public:
-        principal = _tokens.from_authorization_header(request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        principal = (_lrs_auth.principal_from_header(header, params["tenantId"]) if spec.auth == "xapi"
+                     else _tokens.from_authorization_header(header))
         _rbac.check_principal_active(principal)
         if spec.tenant_scoped:
             ctx = _rbac.authorize(principal, params["tenantId"], spec.scope or "", correlation_id)

@@ -17,6 +17,12 @@ Access patterns (kept in step with docs/access-patterns.md):
 | a tenant's events (outbox)       | PK=T#<t>#EVENTS#<shard> SK=<at>#<eventId>      | events.outbox              |
 | idempotency records              | PK=T#<t>#IDEM (Powertools)                     | http.idempotency           |
 | health probe                     | PK=OP#HEALTH SK=HEALTH                         | health.check               |
+| LRS credential by key            | PK=T#<t>#LRSKEY#<k> SK=LRSKEY                  | lrs.credentials            |
+| a tenant's LRS credentials       | GSI1 PK=T#<t>#LRSKEYS SK=<createdAt>#<k>       | lrs.credentials            |
+| statement by id (+ void markers) | PK=T#<t>#STMT#<id> SK=STATEMENT / VOIDEDBY#<v> | lrs.statements             |
+| statements by stored time        | PK=T#<t>#SFEED#<shard> SK=<stored>#<id>        | lrs.query                  |
+| statements by agent/verb/act/reg | PK=T#<t>#SIDX#<dim>#<hash>[#<shard>] SK=<stored>#<id> | lrs.query          |
+| xAPI documents (state, profiles) | PK=T#<t>#XDOC#<kind>#<hash> SK=<part>#<idhash> | lrs.documents              |
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
 CLIENT_SK = "CLIENT"
 HEALTH_SK = "HEALTH"
+LRS_KEY_SK = "LRSKEY"
+STATEMENT_SK = "STATEMENT"
 EVENT_SHARDS = 16
+STATEMENT_SHARDS = 16
 
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -122,6 +131,61 @@ def event_sk(at: str, event_id: str) -> str:
 def idempotency_pk(tenant_id: str | None) -> str:
     owner = _tenant(tenant_id) if tenant_id else _operator()
     return f"{owner}IDEM"
+
+
+# the LRS (xAPI): credentials, statements and their index items (docs/lrs.md)
+def lrs_credential_pk(tenant_id: str, key: str) -> str:
+    return f"{_tenant(tenant_id)}LRSKEY#{_seg(key)}"
+
+
+def lrs_credentials_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}LRSKEYS"
+
+
+def lrs_credentials_gsi1sk(created_at: str, key: str) -> str:
+    return f"{created_at}#{_seg(key)}"
+
+
+def statement_pk(tenant_id: str, statement_id: str) -> str:
+    """One partition per statement: the statement and the markers of statements that void it."""
+    return f"{_tenant(tenant_id)}STMT#{_seg(statement_id)}"
+
+
+def voided_by_sk(voiding_id: str) -> str:
+    return f"VOIDEDBY#{_seg(voiding_id)}"
+
+
+def statement_feed_pk(tenant_id: str, shard: int) -> str:
+    """The tenant's statements by stored time, spread over STATEMENT_SHARDS partitions."""
+    return f"{_tenant(tenant_id)}SFEED#{shard % STATEMENT_SHARDS:02d}"
+
+
+def statement_index_pk(tenant_id: str, dimension: str, value_hash: str, shard: int | None = None) -> str:
+    """Statements of one agent / verb / activity / registration (a hash of the value), by stored time.
+
+    Verbs and activities (one value can take much of a tenant's stream) are sharded like the feed;
+    agents and registrations are one partition per value.
+    """
+    base = f"{_tenant(tenant_id)}SIDX#{_seg(dimension)}#{_seg(value_hash)}"
+    return base if shard is None else f"{base}#{shard % STATEMENT_SHARDS:02d}"
+
+
+def statement_order_sk(stored: str, statement_id: str) -> str:
+    return f"{stored}#{_seg(statement_id)}"
+
+
+def document_pk(tenant_id: str, kind: str, scope_hash: str) -> str:
+    """xAPI documents of one scope: state of (activity, agent), profiles of an activity or an agent."""
+    return f"{_tenant(tenant_id)}XDOC#{_seg(kind)}#{_seg(scope_hash)}"
+
+
+def document_sk(part: str, id_hash: str) -> str:
+    """`part` is the registration's hash for state documents (or `none`), so one registration is a prefix."""
+    return f"{_seg(part)}#{_seg(id_hash)}"
+
+
+def document_part_prefix(part: str) -> str:
+    return f"{_seg(part)}#"
 
 
 def health_pk() -> str:

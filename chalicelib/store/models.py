@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -133,3 +136,49 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+class LrsCredential(Item, discriminator="LrsCredential"):
+    key = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    scopes = ListAttribute[str]()  # xAPI scopes as granted
+    secret_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | revoked
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class StatementRecord(Item, discriminator="Statement"):
+    """A stored statement (`doc` is its JSON as the LRS returns it) or one of its index copies."""
+
+    statement_id = UnicodeAttribute()
+    doc = UnicodeAttribute()
+    digest = UnicodeAttribute()  # of the statement as sent, less what the LRS sets: the idempotency check
+    stored = UnicodeAttribute()
+    verb = UnicodeAttribute()
+    voids = UnicodeAttribute(null=True)  # the target of a voiding statement
+    voided = BooleanAttribute(null=True)
+    authority = UnicodeAttribute(null=True)  # the credential or token subject that stored it
+    agents = UnicodeSetAttribute(null=True)  # IFI keys of actor and object (index copies: combined filters)
+    related_agents = UnicodeSetAttribute(null=True)
+    activity = UnicodeAttribute(null=True)
+    related_activities = UnicodeSetAttribute(null=True)
+    registration = UnicodeAttribute(null=True)
+
+
+class VoidMarker(Item, discriminator="VoidMarker"):
+    """In a statement's partition: the statement `voiding_id` voids it (written even if it arrives first)."""
+
+    voiding_id = UnicodeAttribute()
+
+
+class XapiDocument(Item, discriminator="XapiDocument"):
+    """A state, activity profile or agent profile document (content up to ~350 KB in the item)."""
+
+    doc_id = UnicodeAttribute()
+    registration = UnicodeAttribute(null=True)
+    content = BinaryAttribute(legacy_encoding=False)
+    content_type = UnicodeAttribute()
+    etag = UnicodeAttribute()
+    updated = UnicodeAttribute()

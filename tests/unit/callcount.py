@@ -206,6 +206,80 @@ def _new_user(w: CostWorld) -> dict[str, Any]:
 
 
 T, U = "/v1/tenants/{tenant}", "/v1/tenants/{tenant}/users/{user}"
+XAPI_HEADERS = {"X-Experience-API-Version": "1.0.3"}
+AGENT = '{"mbox": "mailto:cost-learner@example.com"}'
+
+
+def xapi_statement(n: int = 0) -> dict[str, Any]:
+    return {"actor": {"mbox": "mailto:cost-learner@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": f"http://example.com/activities/{n}"}}
+
+
+def _xapi(method: str, query: str = "", body: Callable[[CostWorld], Any] | None = None
+          ) -> Callable[[CostWorld], Any]:
+    """An xAPI request with the tenant admin's bearer token (LRS Basic credentials cost the same, cached)."""
+    def run(w: CostWorld) -> Any:
+        from urllib.parse import quote
+
+        path = f"/v1/tenants/{w.tenant['id']}/xapi/statements" + query.replace("{agent}", quote(AGENT))
+        return w.api.call(method, path, w.admin, body(w) if body else None, headers=XAPI_HEADERS)
+
+    return run
+
+
+DOC_QUERIES = {
+    "activities/state": "?activityId=http://example.com/a&agent=%7B%22mbox%22%3A%22mailto%3Aa%40example.com%22%7D"
+                        "&stateId=bookmark",
+    "activities/profile": "?activityId=http://example.com/a&profileId=p",
+    "agents/profile": "?agent=%7B%22mbox%22%3A%22mailto%3Aa%40example.com%22%7D&profileId=p",
+}
+
+
+def _doc(method: str, resource: str, query: str | None = None) -> Callable[[CostWorld], Any]:
+    def run(w: CostWorld) -> Any:
+        path = f"/v1/tenants/{w.tenant['id']}/xapi/{resource}" + (DOC_QUERIES[resource] if query is None else query)
+        headers = {**XAPI_HEADERS, "If-Match": "*"} if method in ("PUT", "DELETE") else XAPI_HEADERS
+        return w.api.call(method, path, w.admin, {"v": 1} if method in ("PUT", "POST") else None, headers=headers)
+
+    return run
+
+
+def _ignore(run: Callable[[CostWorld], Any]) -> Callable[[CostWorld], None]:
+    return lambda w: None if run(w) is None else None
+
+
+def _doc_scenarios() -> tuple[Scenario, ...]:
+    out = []
+    for resource in DOC_QUERIES:
+        route = "/v1/tenants/{tenantId}/xapi/" + resource
+        stored = _doc("POST", resource)
+        out += [Scenario("POST", route, _doc("POST", resource), note="merge into a new document"),
+                Scenario("PUT", route, _doc("PUT", resource), note="replace (If-Match: *)"),
+                Scenario("GET", route, _doc("GET", resource), _ignore(stored), note="one document"),
+                Scenario("DELETE", route, _doc("DELETE", resource), _ignore(stored))]
+    return tuple(out)
+
+
+def _fresh_lrs_credential(w: CostWorld) -> None:
+    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/xapi-credentials", w.admin,
+                      {"name": "to revoke", "scopes": ["all"]})
+    w.extra["lrs_key"] = w.api.json(made)["key"]
+
+
+def _revoke_lrs_credential(w: CostWorld) -> Any:
+    return w.api.call("DELETE", f"/v1/tenants/{w.tenant['id']}/xapi-credentials/{w.extra['lrs_key']}", w.admin)
+
+
+def _statement_id(w: CostWorld) -> str:
+    import uuid
+
+    w.extra["statement_id"] = str(uuid.uuid4())
+    return str(w.extra["statement_id"])
+
+
+def _put_statement(w: CostWorld) -> Any:
+    path = f"/v1/tenants/{w.tenant['id']}/xapi/statements?statementId={_statement_id(w)}"
+    return w.api.call("PUT", path, w.admin, xapi_statement(), headers=XAPI_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -244,6 +318,22 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("POST", "/v1/tenants/{tenantId}/sandbox", _call("POST", T + "/sandbox"), note="creates it"),
     Scenario("GET", "/v1/tenants/{tenantId}/sandbox", _call("GET", T + "/sandbox"), _sandbox),
     Scenario("POST", "/v1/tenants/{tenantId}/sandbox/reset", _call("POST", T + "/sandbox/reset"), _sandbox),
+    Scenario("POST", "/v1/tenants/{tenantId}/xapi-credentials",
+             _call("POST", T + "/xapi-credentials", body=lambda w: {"name": "LMS", "scopes": ["all"]})),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi-credentials", _call("GET", T + "/xapi-credentials")),
+    Scenario("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}", _revoke_lrs_credential,
+             _fresh_lrs_credential),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi/about", _call("GET", T + "/xapi/about", "none")),
+    Scenario("PUT", "/v1/tenants/{tenantId}/xapi/statements", _put_statement, note="one statement"),
+    Scenario("POST", "/v1/tenants/{tenantId}/xapi/statements",
+             _xapi("POST", body=lambda w: [xapi_statement(n) for n in range(10)]), note="a batch of 10"),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi/statements", _xapi("GET", "?agent={agent}&limit=10"),
+             note="filtered by agent"),
+    *_doc_scenarios(),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi/activities",
+             _doc("GET", "activities", "?activityId=http://example.com/a")),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi/agents",
+             _doc("GET", "agents", "?agent=%7B%22mbox%22%3A%22mailto%3Aa%40example.com%22%7D")),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

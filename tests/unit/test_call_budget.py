@@ -52,6 +52,23 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /v1/tenants/{tenantId}/sandbox": {GET: 2},
     # owner and the old sandbox are read (both written conditionally), one transaction swaps them
     "POST /v1/tenants/{tenantId}/sandbox/reset": {GET: 2, TX: 1},
+    # the LRS: credentials like API clients; statements written with their index copies in one
+    # transaction (up to 100 operations), a filtered page read from one index partition
+    "POST /v1/tenants/{tenantId}/xapi-credentials": {TX: 1},
+    "GET /v1/tenants/{tenantId}/xapi-credentials": {QUERY: 1},
+    "DELETE /v1/tenants/{tenantId}/xapi-credentials/{key}": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/xapi/about": {},
+    "PUT /v1/tenants/{tenantId}/xapi/statements": {TX: 1},
+    "POST /v1/tenants/{tenantId}/xapi/statements": {TX: 1},
+    "GET /v1/tenants/{tenantId}/xapi/statements": {QUERY: 1},
+    # documents: read the current version (ETag, merge), then write on condition that it is unchanged
+    **{f"{m} /v1/tenants/{{tenantId}}/xapi/{r}": {GET: 1, op: 1}
+       for r in ("activities/state", "activities/profile", "agents/profile")
+       for m, op in (("PUT", "PutItem"), ("POST", "PutItem"), ("DELETE", "DeleteItem"))},
+    **{f"GET /v1/tenants/{{tenantId}}/xapi/{r}": {GET: 1}
+       for r in ("activities/state", "activities/profile", "agents/profile")},
+    "GET /v1/tenants/{tenantId}/xapi/activities": {},
+    "GET /v1/tenants/{tenantId}/xapi/agents": {},
 }
 
 

@@ -155,6 +155,7 @@ VICTIM_PARAMS: dict[str, Callable[[World], str]] = {
     "tenantId": lambda w: w.victim["id"],
     "userId": lambda w: w.victim_user["id"],
     "clientId": lambda w: w.victim_client["clientId"],
+    "key": lambda w: w.victim["lrsKey"],
 }
 # path placeholder -> an id of the attacker's own (the "own tenant, victim's object" variant)
 ATTACKER_PARAMS: dict[str, Callable[[World], str]] = {"tenantId": lambda w: w.attacker["id"]}
@@ -197,6 +198,37 @@ def _token_request(w: World, method: str, who: str | None, path: str, body: Any)
     return w.api.token_for_client(client_id, secret)
 
 
+def _victim_lrs_credential(w: World) -> None:
+    resp = w.api.call("POST", f"/v1/tenants/{w.victim['id']}/xapi-credentials", w.tokens["victim_admin"],
+                      {"name": "Victim LMS", "scopes": ["all"]})
+    assert resp.status_code == 201, resp.body
+    w.victim["lrsKey"] = w.api.json(resp)["key"]
+
+
+_STATEMENT_ID = "9e3c2a4b-7d1f-4c6e-8a2b-3f4d5e6a7b8c"
+
+
+def _xapi(query: str = "") -> Request:
+    """An xAPI request: the version header, the query string the resource needs, and (a profile PUT
+    must name the version it replaces) If-None-Match."""
+    def request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+        headers = {"X-Experience-API-Version": "1.0.3", **({"If-None-Match": "*"} if method == "PUT" else {})}
+        return w.api.call(method, path + query, w.token(who), body, headers=headers)
+
+    return request
+
+
+def _statement(w: World) -> dict[str, Any]:
+    return {"actor": {"mbox": "mailto:someone@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/did"},
+            "object": {"id": "http://example.com/activity"}}
+
+
+_AGENT_Q = "agent=%7B%22mbox%22%3A%22mailto%3Aa%40x.example%22%7D"
+_STATE_QUERY = f"?activityId=http://x.example/a&{_AGENT_Q}&stateId=s1"
+_APROF_QUERY = "?activityId=http://x.example/a&profileId=p1"
+_GPROF_QUERY = f"?{_AGENT_Q}&profileId=p1"
+
+
 _NEW_TENANT: Callable[[World], Any] = lambda w: {  # noqa: E731
     "name": f"Fresh {next(_seq)}", "slug": f"fresh-{next(_seq)}", "template": "sales-team",
     "parentTenantId": w.p1["id"]}
@@ -224,6 +256,24 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/v1/tenants/{tenantId}/users/{userId}"): Case(body=lambda w: {"displayName": "Hijacked"}),
     ("POST", "/v1/tenants/{tenantId}/users/{userId}/deactivate"): Case(),
     ("POST", "/v1/tenants/{tenantId}/users/{userId}/reactivate"): Case(prepare=_deactivate_victim_user),
+    # the LRS (xAPI): credentials, and the endpoint (Basic credentials of another tenant: test_lrs_*)
+    ("POST", "/v1/tenants/{tenantId}/xapi-credentials"): Case(body=lambda w: {"name": "Stolen", "scopes": ["all"]}),
+    ("GET", "/v1/tenants/{tenantId}/xapi-credentials"): Case(),
+    ("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}"): Case(prepare=_victim_lrs_credential),
+    ("GET", "/v1/tenants/{tenantId}/xapi/about"): Case(legit=None, public=True, expect=200),
+    ("PUT", "/v1/tenants/{tenantId}/xapi/statements"): Case(body=_statement,
+                                                             request=_xapi(f"?statementId={_STATEMENT_ID}")),
+    ("POST", "/v1/tenants/{tenantId}/xapi/statements"): Case(body=_statement, request=_xapi()),
+    ("GET", "/v1/tenants/{tenantId}/xapi/statements"): Case(request=_xapi("?limit=5")),
+    **{(method, "/v1/tenants/{tenantId}/xapi/" + resource): Case(body=lambda w: {"v": 1}, request=_xapi(query))
+       for resource, query in (("activities/state", _STATE_QUERY), ("activities/profile", _APROF_QUERY),
+                               ("agents/profile", _GPROF_QUERY))
+       for method in ("PUT", "POST", "DELETE")},
+    ("GET", "/v1/tenants/{tenantId}/xapi/activities/state"): Case(request=_xapi(_STATE_QUERY.split("&stateId")[0])),
+    ("GET", "/v1/tenants/{tenantId}/xapi/activities/profile"): Case(request=_xapi("?activityId=http://x.example/a")),
+    ("GET", "/v1/tenants/{tenantId}/xapi/agents/profile"): Case(request=_xapi(_GPROF_QUERY.split("&profileId")[0])),
+    ("GET", "/v1/tenants/{tenantId}/xapi/activities"): Case(request=_xapi("?activityId=http://x.example/a")),
+    ("GET", "/v1/tenants/{tenantId}/xapi/agents"): Case(request=_xapi("?" + _AGENT_Q)),
     # outside /v1/tenants/{tenantId}: see also the dedicated tests below
     ("GET", "/v1/tenants"): Case(legit="operator", expect=403, expect_for={"other_partner_admin": 200}),
     ("POST", "/v1/tenants"): Case(legit="operator", expect=403, body=_NEW_TENANT),

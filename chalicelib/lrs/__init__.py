@@ -1,0 +1,1 @@
+"""The Learning Record Store (xAPI 1.0.3): credentials, statements, queries, documents."""

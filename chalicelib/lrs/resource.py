@@ -1,0 +1,105 @@
+"""The Statement Resource over HTTP: request interpretation for PUT, POST and GET /statements."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from chalicelib.auth.principal import TenantContext
+from chalicelib.clock import utcnow_iso
+from chalicelib.errors import MalformedBody, OnrampError, ValidationFailed
+from chalicelib.http.routing import Reply
+from chalicelib.lrs import formats, params, query, statements
+from chalicelib.lrs.validate import UUID
+
+CONSISTENT = "X-Experience-API-Consistent-Through"
+
+
+def _query(request: Any) -> dict[str, str]:
+    raw = request.query_params or {}
+    out = {}
+    for name in raw:
+        values = raw.getlist(name) if hasattr(raw, "getlist") else [raw[name]]
+        if len(values) != 1:
+            raise params.bad(name, "is repeated")
+        out[name] = values[0]
+    return out
+
+
+def _json(request: Any) -> Any:
+    content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ValidationFailed(f"Statements are sent as application/json, not {content_type}.",
+                               errors=[{"field": "Content-Type", "detail": "unsupported"}])
+    try:
+        return json.loads(request.raw_body or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc}.") from None
+
+
+def put_statement(ctx: TenantContext, request: Any) -> Reply:
+    q = _query(request)
+    statement_id = q.pop("statementId", None)
+    if statement_id is None or not UUID.match(statement_id) or q:
+        raise params.bad("statementId", "PUT needs exactly one statementId (a UUID) and no other parameter")
+    doc = _json(request)
+    if not isinstance(doc, dict):
+        raise ValidationFailed("PUT takes one statement object.")
+    if "id" in doc and str(doc["id"]).lower() != statement_id.lower():
+        raise ValidationFailed("The statement's id differs from statementId.",
+                               errors=[{"field": "id", "detail": "differs from statementId"}])
+    statements.store(ctx, [{**doc, "id": doc.get("id", statement_id)}])
+    return Reply("", 204)
+
+
+def post_statements(ctx: TenantContext, request: Any) -> Reply:
+    if _query(request):
+        raise ValidationFailed("POST /statements takes no query parameters (alternate request syntax is not "
+                               "supported yet).")
+    doc = _json(request)
+    batch = doc if isinstance(doc, list) else [doc]
+    return Reply(statements.store(ctx, batch), 200)
+
+
+def _http_date(stored: str) -> str:
+    return format_datetime(datetime.fromisoformat(stored.replace("Z", "+00:00")), usegmt=True)
+
+
+def _single(ctx: TenantContext, q: dict[str, str], accept_language: str | None) -> Reply:
+    if "statementId" in q and "voidedStatementId" in q:
+        raise params.bad("voidedStatementId", "cannot be combined with statementId")
+    extra = sorted(set(q) - params.SINGLE)
+    if extra:
+        raise params.bad(extra[0], "cannot be combined with statementId/voidedStatementId")
+    name = "statementId" if "statementId" in q else "voidedStatementId"
+    if not UUID.match(q[name]):
+        raise params.bad(name, "must be a UUID")
+    one = params.filters({k: v for k, v in q.items() if k in ("format", "attachments")}, accept_language)
+    doc, stored = statements.read(ctx.tenant_id, q[name], voided=name == "voidedStatementId")
+    body = formats.render(doc, one.format, accept_language)
+    return Reply(body, 200, {"Last-Modified": _http_date(stored), CONSISTENT: utcnow_iso()})
+
+
+def get_statements(ctx: TenantContext, request: Any) -> Reply:
+    """Every answer, errors included, says how current the data is (xAPI Communication 2.1.3.s2.b5)."""
+    try:
+        return _get_statements(ctx, request)
+    except OnrampError as err:
+        err.headers.setdefault(CONSISTENT, utcnow_iso())
+        raise
+
+
+def _get_statements(ctx: TenantContext, request: Any) -> Reply:
+    q = _query(request)
+    accept_language = request.headers.get("accept-language")
+    if "statementId" in q or "voidedStatementId" in q:
+        return _single(ctx, q, accept_language)
+    if "more" in q:
+        if len(q) > 1:
+            raise params.bad("more", "cannot be combined with other parameters")
+        page = query.resume(ctx, q["more"])
+    else:
+        page = query.run(ctx, params.filters(q, accept_language))
+    return Reply({"statements": page.statements, "more": page.more}, 200, {CONSISTENT: page.consistent_through})
