@@ -20,17 +20,28 @@ def platform_secret() -> str:
     return json.dumps({"signingKeys": [_generate_key()], "cursorKey": "ab" * 32})
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt at n=2**14 costs ~50 ms a hash and the suite logs in hundreds of people. The cost is stored
+    in each hash, so a cheaper one here changes nothing else (test_auth checks the production cost)."""
+    from chalicelib.auth import passwords
+
+    monkeypatch.setattr(passwords, "_N", 2**10)
+
+
 @pytest.fixture()
 def aws(platform_secret: str) -> Iterator[None]:
     from chalicelib import aws as clients
     from chalicelib.auth import keys
     from chalicelib.config import settings
+    from chalicelib.lrs import credentials
     from chalicelib.store import table
     from chalicelib.tenancy import cache
 
     with mock_aws():  # moto intercepts every botocore client, so cached clients are reused across tests
         keys.reset()
         cache.reset()
+        credentials.reset()
         table.ensure_table()
         table.ensure_bucket()
         clients.secrets().create_secret(Name=settings().secret_name, SecretString=platform_secret)
@@ -52,6 +63,14 @@ def client(aws: None) -> Iterator[Any]:
 @pytest.fixture()
 def api(client: Any) -> Api:
     return Api(client)
+
+
+@pytest.fixture()
+def lrs(api: Api) -> Any:
+    """A tenant with an all-scopes LRS credential (tests/unit/lrs_helpers.py)."""
+    from tests.unit.lrs_helpers import make_lrs
+
+    return make_lrs(api)
 
 
 def basic(client_id: str, secret: str) -> str:

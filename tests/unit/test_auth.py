@@ -233,3 +233,12 @@ def test_the_rotation_job_rotates_once_per_month(api):
     assert rotated != first_kid
     again = JOBS["rotate-signing-keys"].run(now + timedelta(days=31))  # a retry changes nothing
     assert again["signingKid"] == rotated and again["publishedKids"] == [rotated, first_kid]
+
+
+def test_production_password_hashes_use_scrypt_at_full_cost(monkeypatch):
+    from chalicelib.auth import passwords
+
+    monkeypatch.undo()  # the suite lowers the cost for speed; the shipped constant must be the real one
+    stored = passwords.hash_password("correct-horse-battery")
+    assert stored.startswith("scrypt$16384$8$1$")
+    assert passwords.verify_password("correct-horse-battery", stored)

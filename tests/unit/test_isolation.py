@@ -114,15 +114,6 @@ def build_world(api: Any) -> World:
                  victim_client, attacker_email, attacker_client)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt at n=2**14 costs ~50 ms a hash; these tests log in dozens of people. The cost is stored in
-    each hash, so a cheaper one here changes nothing else."""
-    from chalicelib.auth import passwords
-
-    monkeypatch.setattr(passwords, "_N", 2**10)
-
-
 @pytest.fixture()
 def world(api: Any) -> World:
     return build_world(api)

@@ -10,15 +10,6 @@ import pytest
 from tests.unit.lrs_helpers import basic, make_lrs
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.auth import passwords
-    from chalicelib.lrs import credentials
-
-    monkeypatch.setattr(passwords, "_N", 2**10)
-    credentials.reset()
-
-
 def test_admin_creates_lists_and_revokes_credentials_secret_shown_once(api: Any) -> None:
     lrs = make_lrs(api, ["statements/write", "statements/read/mine"])
     listed = api.call("GET", f"/v1/tenants/{lrs.tenant_id}/xapi-credentials", lrs.admin)

@@ -18,20 +18,6 @@ APROF = f"/activities/profile?activityId={quote(ACT)}"
 GPROF = f"/agents/profile?agent={quote(AGENT)}"
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.auth import passwords
-    from chalicelib.lrs import credentials
-
-    monkeypatch.setattr(passwords, "_N", 2**10)
-    credentials.reset()
-
-
-@pytest.fixture()
-def lrs(api: Any) -> Any:
-    return make_lrs(api)
-
-
 def test_state_put_get_list_delete(lrs: Any) -> None:
     resp = lrs.request("PUT", STATE + "&stateId=bookmark", {"page": 3})
     assert resp.status_code == 204 and resp.body in (b"", "")

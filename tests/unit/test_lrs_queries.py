@@ -21,15 +21,6 @@ ROLEPLAY = "http://example.com/tools/roleplay"
 COMPLETED, ATTEMPTED = "http://adlnet.gov/expapi/verbs/completed", "http://adlnet.gov/expapi/verbs/attempted"
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.auth import passwords
-    from chalicelib.lrs import credentials
-
-    monkeypatch.setattr(passwords, "_N", 2**10)
-    credentials.reset()
-
-
 class World:
     def __init__(self, api: Any) -> None:
         self.lrs = make_lrs(api)

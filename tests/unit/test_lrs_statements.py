@@ -7,21 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.lrs_helpers import make_lrs, new_id, statement
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib.auth import passwords
-    from chalicelib.lrs import credentials
-
-    monkeypatch.setattr(passwords, "_N", 2**10)
-    credentials.reset()
-
-
-@pytest.fixture()
-def lrs(api: Any) -> Any:
-    return make_lrs(api)
+from tests.unit.lrs_helpers import new_id, statement
 
 
 def _get(lrs: Any, sid: str, name: str = "statementId") -> Any:
