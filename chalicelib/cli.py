@@ -37,6 +37,7 @@ from chalicelib.localstack import (  # noqa: F401 - re-exported for tests and ca
     state_dir,
     stop_on_signals,
     use_local_aws,
+    write_private,
 )
 
 
@@ -86,8 +87,23 @@ def _print_users(report: Any) -> None:
               f"({row['template']}, tenantId {row['tenantId']})")
 
 
+def _demo_lrs(report: Any) -> dict[str, str]:
+    """The demo tenant's LRS credential, kept in the state dir because its secret is shown only once."""
+    from chalicelib import seed
+
+    path = state_dir() / "lrs.json"
+    try:
+        saved = json.loads(path.read_text()) if path.exists() else None
+    except ValueError:
+        saved = None
+    doc, created = seed.ensure_lrs_credential(report, saved)
+    if created or doc != saved:
+        write_private(path, doc)
+    return dict(doc)
+
+
 def _banner(api_url: str, emulator: str, started: bool, creds: dict[str, str], source: str,
-            report: Any) -> None:
+            report: Any, lrs: dict[str, str]) -> None:
     print()
     print("Onramp is running")
     print(f"  API            {api_url}")
@@ -100,6 +116,10 @@ def _banner(api_url: str, emulator: str, started: bool, creds: dict[str, str], s
     print(f"  token URL      {creds['tokenUrl']}")
     print(f"Demo data: {report.summary()}")
     _print_users(report)
+    print(f"xAPI LRS of {lrs['tenant']} (HTTP Basic; from {state_dir() / 'lrs.json'})")
+    print(f"  endpoint       {api_url}/v1/tenants/{lrs['tenantId']}/xapi/")
+    print(f"  key            {lrs['key']}")
+    print(f"  secret         {lrs['secret']}")
     print("Get an operator token:")
     print(f"  curl -s -u '{creds['clientId']}:{creds['clientSecret']}' "
           f"-d grant_type=client_credentials {creds['tokenUrl']}")
@@ -141,7 +161,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
             table.ensure_bucket()
             keys.platform_secret()  # the signing keys exist before the first token request
             report = _seed_with_progress(quiet=args.quiet)
-            _banner(api_url, endpoint, emulator is not None, creds, source, report)
+            _banner(api_url, endpoint, emulator is not None, creds, source, report, _demo_lrs(report))
             server.server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             print("\nstopping Onramp", file=sys.stderr, flush=True)

@@ -113,7 +113,7 @@ def state_dir() -> Path:
     return Path(os.environ.get("ONRAMP_STATE_DIR") or ".onramp")
 
 
-def _write_private(path: Path, doc: dict[str, Any]) -> None:
+def write_private(path: Path, doc: dict[str, Any]) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -142,10 +142,10 @@ def operator_credentials(api_url: str) -> tuple[dict[str, str], str]:
         except (ValueError, KeyError, TypeError):
             raise CliError(f"{path} is not a credentials file (delete it to generate a new one)") from None
         if doc != creds or (path.stat().st_mode & 0o077):
-            _write_private(path, creds)
+            write_private(path, creds)
         return creds, str(path)
     creds = {"clientId": f"operator-{secrets.token_hex(6)}", "clientSecret": secrets.token_urlsafe(32), **urls}
-    _write_private(path, creds)
+    write_private(path, creds)
     return creds, str(path)
 
 

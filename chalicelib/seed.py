@@ -202,3 +202,42 @@ def credentials_table(report: Report) -> list[dict[str, str]]:
                      "roles": ",".join(user.roles) + (" (partner admin)" if spec.template == "reseller"
                                                       and "admin" in user.roles else "")})
     return rows
+
+
+LRS_DEMO_TENANT = "acme"
+
+
+def _active_lrs_credential(saved: dict[str, str]) -> bool:
+    from pynamodb.models import Model
+
+    from chalicelib.auth.passwords import verify_secret
+    from chalicelib.store import keys
+    from chalicelib.store.models import LrsCredential
+
+    if not (keys.is_safe(saved.get("tenantId", "")) and keys.is_safe(saved.get("key", ""))):
+        return False
+    try:
+        found = LrsCredential.get(keys.lrs_credential_pk(saved["tenantId"], saved["key"]), keys.LRS_KEY_SK)
+    except Model.DoesNotExist:
+        return False
+    return found.status == "active" and verify_secret(saved.get("secret", ""), found.secret_hash)
+
+
+def ensure_lrs_credential(report: Report, saved: dict[str, str] | None) -> tuple[dict[str, str], bool]:
+    """The demo tenant's all-scopes LRS credential and whether it was made now.
+
+    Its secret is shown only when it is made, so the caller keeps what this returns; a saved one is reused
+    while the table still holds it, active and with that secret (a fresh in-memory emulator does not).
+    """
+    from chalicelib.api.schemas import CreateLrsCredential
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.lrs import credentials
+
+    slug = next(t.slug for t in TENANTS if t.key == LRS_DEMO_TENANT)
+    tenant = report.tenants()[slug]
+    if saved and saved.get("tenantId") == tenant.id and _active_lrs_credential(saved):
+        return saved, False
+    ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
+    made = credentials.create_credential(ctx, CreateLrsCredential.model_validate(
+        {"name": "demo LRS credential (make run)", "scopes": ["all"]}))
+    return {"tenant": slug, "tenantId": tenant.id, "key": made["key"], "secret": made["secret"]}, True

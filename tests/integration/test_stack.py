@@ -3,6 +3,7 @@ talks to the running emulator."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -41,6 +42,25 @@ def test_printed_operator_credentials_work(stack: Stack) -> None:
     assert reply.status == 200, reply.body
     tenants = stack.call("GET", "/v1/tenants?limit=100", token=reply.json()["access_token"]).json()["items"]
     assert {t.slug for t in seed.TENANTS} <= {t["slug"] for t in tenants}
+
+
+def test_printed_lrs_credential_stores_and_reads_a_statement(stack: Stack) -> None:
+    out = stack.output()
+    endpoint = re.search(r"^\s+endpoint\s+(\S+)$", out, re.MULTILINE)
+    key = re.search(r"^\s+key\s+(\S+)$", out, re.MULTILINE)
+    secret = re.search(r"^\s+secret\s+(\S+)$", out, re.MULTILINE)
+    assert endpoint and key and secret, out
+    base = endpoint.group(1).removeprefix(stack.api).rstrip("/")
+    auth = "Basic " + base64.b64encode(f"{key.group(1)}:{secret.group(1)}".encode()).decode()
+    headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}
+    statement = {"actor": {"mbox": "mailto:learner@acme.example", "objectType": "Agent"},
+                 "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-US": "completed"}},
+                 "object": {"id": "https://onramp.example/courses/prospecting-101", "objectType": "Activity"}}
+    stored = stack.call("POST", f"{base}/statements", statement, headers=headers)
+    assert stored.status == 200, stored.body
+    (statement_id,) = stored.json()
+    got = stack.call("GET", f"{base}/statements?statementId={statement_id}", headers=headers)
+    assert got.status == 200 and got.json()["verb"]["id"].endswith("/completed")
 
 
 def test_second_seed_against_the_same_emulator_creates_nothing(stack: Stack) -> None:

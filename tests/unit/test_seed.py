@@ -63,3 +63,15 @@ def test_a_concurrent_seed_that_wins_the_slug_counts_as_existing(aws: None, monk
     monkeypatch.setattr(seed, "_tenant_by_slug", lambda slug: next(calls, None) or real_lookup(slug))
     entry = seed._ensure_tenant(spec, {})
     assert (entry.created, entry.id) == (False, winner.id)
+
+
+def test_demo_lrs_credential_is_kept_while_the_table_holds_it(aws: None) -> None:
+    report = seed.run()
+    made, created = seed.ensure_lrs_credential(report, None)
+    assert created and made["key"].startswith("lk-") and made["secret"]
+    again, created = seed.ensure_lrs_credential(report, made)
+    assert not created and again == made
+    replaced, created = seed.ensure_lrs_credential(report, {**made, "secret": "not-the-secret"})
+    assert created and replaced["key"] != made["key"]
+    fresh, created = seed.ensure_lrs_credential(report, {**made, "tenantId": "tn-gone"})
+    assert created
