@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.http.routing import Call, Reply, route
 from chalicelib.lazy import lazy
-from chalicelib.lrs import protocol
+from chalicelib.lrs import alternate, protocol
 
 bp = Blueprint(__name__)
 credentials = lazy("chalicelib.lrs.credentials")
@@ -17,9 +17,10 @@ TAG = "xAPI (LRS)"
 CREDS = "/v1/tenants/{tenantId}/xapi-credentials"
 XAPI = "/v1/tenants/{tenantId}/xapi"
 _NO_STORE = {"Cache-Control": "no-store"}
-# xAPI routes: Basic LRS credentials or bearer tokens, the version header on every answer, any body type
+# xAPI routes: Basic LRS credentials or bearer tokens, the version header on every answer, any body type,
+# and the alternate request syntax (POST ?method=X with a form) served by the route of method X
 _LRS: dict[str, Any] = {"tag": TAG, "auth": "xapi", "headers": protocol.HEADERS, "cors": protocol.CORS,
-                        "idempotent": False, "content_types": ("*/*",)}
+                        "idempotent": False, "content_types": ("*/*",), "rewrite": alternate.rewrite}
 
 
 @route(bp, "POST", CREDS, summary="Create an LRS credential (secret shown once)", tag=TAG,
@@ -92,7 +93,7 @@ def _document_routes(resource: str) -> None:
 
     def get(call: Call) -> Any:
         protocol.require_version(call.request)
-        return docs.get(call.ctx, resource, call.request)
+        return docs.get(call.ctx, resource, call.request, bp.current_app.api.binary_types)
 
     def delete(call: Call) -> Any:
         protocol.require_version(call.request)

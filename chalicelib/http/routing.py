@@ -54,6 +54,9 @@ class RouteSpec:
     auth: str = "bearer"  # bearer | xapi (HTTP Basic with the path tenant's LRS credentials, or a bearer token)
     headers: tuple[tuple[str, str], ...] = ()  # on every response of the route, errors included
     cors: CORSConfig | None = None  # None: the API's CORS
+    # A request in another syntax (e.g. xAPI's `POST ?method=PUT` form): returns the method it stands for and
+    # the request as that method would have received it, served by the route of that method on this path.
+    rewrite: Callable[[Any], tuple[str, Any] | None] | None = field(default=None, compare=False)
 
     @property
     def tenant_scoped(self) -> bool:
@@ -61,6 +64,7 @@ class RouteSpec:
 
 
 SPECS: list[RouteSpec] = []
+_VIEWS: dict[tuple[str, str], tuple[RouteSpec, Callable[[Call], Any]]] = {}  # (path, method) -> route
 
 
 @dataclass
@@ -93,11 +97,21 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
         def handler(**params: str) -> Response:
             request = bp.current_request
             instance = actual_path(request) if request is not None else path
+            served = spec
             try:
-                response = _handle(spec, view, request, params)
+                rewritten = spec.rewrite(request) if spec.rewrite and request is not None else None
+                if rewritten is None:
+                    response = _handle(spec, view, request, params)
+                else:
+                    intended, request = rewritten
+                    if (path, intended) not in _VIEWS:
+                        raise ValidationFailed(f"{intended} is not a method of {path}.",
+                                               errors=[{"field": "method", "detail": "not allowed here"}])
+                    served, target = _VIEWS[(path, intended)]
+                    response = _handle(served, target, request, params)
             except OnrampError as err:
                 response = problems.from_error(err, instance)
-            response.headers.update(dict(spec.headers))
+            response.headers.update(dict(served.headers))
             return response
 
         handler.spec = spec  # type: ignore[attr-defined]
@@ -105,6 +119,7 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
         bp.route(path, methods=methods, content_types=list(spec.content_types),
                  cors=spec.cors or CORS)(handler)
         SPECS.append(spec)
+        _VIEWS[(path, method)] = (spec, view)
         return handler
 
     return register

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
 
 from chalicelib.auth.principal import TenantContext
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import OnrampError, ValidationFailed
 from chalicelib.http.routing import Reply
 from chalicelib.lrs import documents, params, validate
 from chalicelib.lrs.documents import Conditions, Scope
@@ -72,6 +73,56 @@ def _conditions(request: Any, resource: str) -> Conditions:
     return Conditions(headers.get("if-match"), headers.get("if-none-match"), required=resource != "state")
 
 
+class NotAcceptable(OnrampError):
+    status = 406
+    code = "not-acceptable"
+    title = "No acceptable representation"
+
+
+TEXT = "text/plain; charset=utf-8"
+OCTETS = "application/octet-stream"
+
+
+def _matches(header: str | None, types: list[str]) -> bool:
+    """Whether a Content-Type, or an Accept header's *first* media type (the only one API Gateway looks
+    at), is one of the binary types. Stricter than Chalice's own check, which accepts any listed type."""
+    if header is None:
+        return False
+    wanted = {t.lower() for t in types}
+    first = re.split("[,;]", header.lower(), maxsplit=1)[0].strip()
+    return first == "*/*" or "*/*" in wanted or first in wanted
+
+
+def representation(content: bytes, stored_type: str, accept: str | None, binary_types: list[str],
+                   head: bool = False) -> tuple[Any, str]:
+    """The body and Content-Type a document GET answers with, byte-exact through API Gateway too.
+
+    API Gateway (REST, Lambda proxy) passes a text body through unchanged, and decodes a base64 body to
+    bytes only when the request's first Accept type is one of the API's binary media types; Chalice
+    enforces the same rule (a binary Content-Type without a matching Accept is its 400) and base64-encodes
+    every body whose Content-Type is a binary type. So: UTF-8 content goes out as text, under its own type
+    unless that is a binary type (then as text/plain); other bytes go out binary when the Accept allows,
+    else 406, never a mangled body.
+    """
+    binary_type = _matches(stored_type, binary_types)
+    accepts_binary = _matches(accept, binary_types)
+    try:
+        text: str | None = content.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None and not accepts_binary:
+        raise NotAcceptable(
+            "This document is not UTF-8 text; send an Accept header naming a binary type "
+            f"(e.g. {OCTETS} or */*) to receive its bytes.")
+    if accepts_binary and (text is None or binary_type):
+        kind = stored_type if binary_type else OCTETS
+        # A HEAD answer has no body; the HTTP middleware empties it as a str, which Chalice cannot base64
+        return ("", TEXT) if head else (content, kind)
+    if binary_type:
+        return ("" if head else text), TEXT
+    return ("" if head else text), stored_type
+
+
 def _http_date(stored: str) -> str:
     return format_datetime(datetime.fromisoformat(stored.replace("Z", "+00:00")), usegmt=True)
 
@@ -88,18 +139,16 @@ def put(ctx: TenantContext, resource: str, request: Any, merge: bool) -> Reply:
     return Reply("", 204, {"ETag": etag})
 
 
-def get(ctx: TenantContext, resource: str, request: Any) -> Reply:
+def get(ctx: TenantContext, resource: str, request: Any, binary_types: list[str]) -> Reply:
     scope, q = _parse(ctx, resource, request, {"since"})
     id_name = RESOURCES[resource][1]
     if id_name in q:
         if "since" in q:
             raise params.bad("since", "cannot be combined with " + id_name)
         doc = documents.read(scope, q[id_name])
-        try:
-            body: Any = doc.content.decode()
-        except UnicodeDecodeError:
-            body = doc.content
-        return Reply(body, 200, {"Content-Type": doc.content_type, "ETag": doc.etag,
+        body, content_type = representation(doc.content, doc.content_type, request.headers.get("accept"),
+                                            binary_types, head=request.method == "HEAD")
+        return Reply(body, 200, {"Content-Type": content_type, "ETag": doc.etag,
                                  "Last-Modified": _http_date(doc.updated)})
     since = params.utc(q["since"], "since") if "since" in q else None
     return Reply(documents.ids(scope, since), 200)

@@ -56,8 +56,8 @@ def put_statement(ctx: TenantContext, request: Any) -> Reply:
 
 def post_statements(ctx: TenantContext, request: Any) -> Reply:
     if _query(request):
-        raise ValidationFailed("POST /statements takes no query parameters (alternate request syntax is not "
-                               "supported yet).")
+        raise ValidationFailed("POST /statements takes no query parameters (but for the alternate request "
+                               "syntax's method).")
     doc = _json(request)
     batch = doc if isinstance(doc, list) else [doc]
     return Reply(statements.store(ctx, batch), 200)
