@@ -78,23 +78,12 @@ class IdempotencyKeyReused(OnrampError):
     title = "Idempotency key reused with a different request"
 
 
-class Locked(OnrampError):
-    status = 423
-    code = "locked"
-    title = "Account locked"
-
-
 class TooManyRequests(OnrampError):
     status = 429
     code = "too-many-requests"
     title = "Too many requests"
 
 
-class Unavailable(OnrampError):
-    status = 503
-    code = "unavailable"
-    title = "Service unavailable"
-
-
-def field_error(field: str, message: str) -> dict[str, Any]:
-    return {"field": field, "message": message}
+def field_error(field: str, detail: str, pointer: str | None = None) -> dict[str, Any]:
+    """One entry of a problem's `errors`: the field, an RFC 6901 pointer into the body, what is wrong."""
+    return {"field": field, "pointer": pointer if pointer is not None else f"#/{field}", "detail": detail}

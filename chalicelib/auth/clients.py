@@ -18,7 +18,7 @@ from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.auth.scopes import ALL
 from chalicelib.clock import new_secret, utcnow_iso
 from chalicelib.config import settings
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
 from chalicelib.store.models import ApiClient, Item
@@ -46,7 +46,7 @@ def create_client(ctx: TenantContext, body: Any) -> dict[str, Any]:
     beyond = sorted(set(wanted) - ctx.principal.scopes)
     if beyond:
         raise ValidationFailed(f"A client cannot get scopes its creator lacks: {', '.join(beyond)}.",
-                               errors=[{"field": "scopes", "pointer": "#/scopes", "detail": "beyond creator"}])
+                               errors=[field_error("scopes", "beyond creator")])
     secret = new_secret()
     client_id = f"{ctx.tenant_id}_{secrets.token_hex(10)}"
     now = utcnow_iso()

@@ -49,8 +49,7 @@ def authorize(principal: Principal, tenant_id: str, scope: str, correlation_id: 
     relation = _relation(principal, record) if record else None
     if record is None or relation is None:
         raise NotFound("No such tenant.")
-    if scope not in principal.scopes:
-        raise Forbidden(f"This token does not carry the `{scope}` scope.")
+    require_scope(principal, scope)
     return TenantContext(tenant_id=tenant_id, principal=principal, relation=relation,
                          correlation_id=correlation_id, tenant_kind=record.kind)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.config import settings
-from chalicelib.errors import Conflict, IdempotencyKeyReused, ValidationFailed
+from chalicelib.errors import Conflict, IdempotencyKeyReused, ValidationFailed, field_error
 from chalicelib.store import keys
 
 HEADER = "idempotency-key"
@@ -37,8 +37,7 @@ def run_once(tenant_id: str | None, scope_key: str, idempotency_key: str, body: 
 
     if not 1 <= len(idempotency_key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters.",
-                               errors=[{"field": "Idempotency-Key", "pointer": "header:Idempotency-Key",
-                                        "detail": "length 1..255"}])
+                               errors=[field_error("Idempotency-Key", "length 1..255", "header:Idempotency-Key")])
     persistence = DynamoDBPersistenceLayer(
         table_name=settings().table_name, key_attr="PK", sort_key_attr="SK",
         static_pk_value=keys.idempotency_pk(tenant_id), expiry_attr="ttl", boto3_client=aws.dynamodb(),

@@ -17,7 +17,7 @@ from chalice import Blueprint, CORSConfig, Response
 
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.config import settings
-from chalicelib.errors import MalformedBody, OnrampError, PayloadTooLarge, ValidationFailed
+from chalicelib.errors import MalformedBody, OnrampError, PayloadTooLarge, ValidationFailed, field_error
 from chalicelib.http import problems
 from chalicelib.lazy import lazy
 
@@ -106,7 +106,7 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
                     intended, request = rewritten
                     if (path, intended) not in _VIEWS:
                         raise ValidationFailed(f"{intended} is not a method of {path}.",
-                                               errors=[{"field": "method", "detail": "not allowed here"}])
+                                               errors=[field_error("method", "not allowed here", "method")])
                     served, target = _VIEWS[(path, intended)]
                     response = _handle(served, target, request, params)
             except OnrampError as err:
@@ -172,9 +172,7 @@ def _response(rendered: dict[str, Any]) -> Response:
     headers = {"Content-Type": JSON, **rendered.get("headers", {})}
     if rendered.get("replayed"):
         headers["Idempotent-Replayed"] = "true"
-    status = int(rendered["status"])
-    body = "" if status == 204 else rendered["body"]
-    return Response(body=body, status_code=status, headers=headers)
+    return Response(body=rendered["body"], status_code=int(rendered["status"]), headers=headers)
 
 
 def _validation_errors(exc: Any, where: str) -> list[dict[str, Any]]:
@@ -182,15 +180,13 @@ def _validation_errors(exc: Any, where: str) -> list[dict[str, Any]]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         name = ".".join(loc) or where
-        out.append({"field": name, "pointer": "#/" + "/".join(loc) if where == "body" else name,
-                    "detail": err.get("msg", "invalid")})
+        out.append(field_error(name, err.get("msg", "invalid"), "#/" + "/".join(loc) if where == "body" else name))
     return out
 
 
 def parse_body(model_name: str, raw: bytes) -> Any:
     if not raw.strip():
-        raise ValidationFailed("A JSON object body is required.",
-                               errors=[{"field": "body", "pointer": "#", "detail": "missing"}])
+        raise ValidationFailed("A JSON object body is required.", errors=[field_error("body", "missing", "#")])
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

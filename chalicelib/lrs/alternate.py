@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 from chalice.app import CaseInsensitiveMapping, MultiDict
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import ValidationFailed, field_error
 
 METHODS = ("GET", "PUT", "POST", "DELETE")
 FORM = "application/x-www-form-urlencoded"
@@ -25,7 +25,7 @@ HEADER_FIELDS = frozenset({"authorization", "x-experience-api-version", "content
 
 def _bad(field: str, detail: str) -> ValidationFailed:
     return ValidationFailed(f"Alternate request syntax: {field} {detail}.",
-                            errors=[{"field": field, "detail": detail}])
+                            errors=[field_error(field, detail, field)])
 
 
 class AlternateRequest:

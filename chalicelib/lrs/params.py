@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.clock import iso
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import ValidationFailed, field_error
 from chalicelib.lrs import validate
 from chalicelib.lrs.facets import agent_key
 
@@ -36,7 +36,7 @@ class Filters:
 
 
 def bad(name: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(f"Query parameter `{name}`: {detail}.", errors=[{"field": name, "detail": detail}])
+    return ValidationFailed(f"Query parameter `{name}`: {detail}.", errors=[field_error(name, detail, name)])
 
 
 def flag(params: dict[str, str], name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import utcnow_iso
-from chalicelib.errors import MalformedBody, OnrampError, ValidationFailed
+from chalicelib.errors import MalformedBody, OnrampError, ValidationFailed, field_error
 from chalicelib.http.routing import Reply
 from chalicelib.lrs import formats, params, query, statements
 from chalicelib.lrs.validate import UUID
@@ -32,7 +32,7 @@ def _json(request: Any) -> Any:
     content_type = (request.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ValidationFailed(f"Statements are sent as application/json, not {content_type}.",
-                               errors=[{"field": "Content-Type", "detail": "unsupported"}])
+                               errors=[field_error("Content-Type", "unsupported", "header:Content-Type")])
     try:
         return json.loads(request.raw_body or b"")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -49,7 +49,7 @@ def put_statement(ctx: TenantContext, request: Any) -> Reply:
         raise ValidationFailed("PUT takes one statement object.")
     if "id" in doc and str(doc["id"]).lower() != statement_id.lower():
         raise ValidationFailed("The statement's id differs from statementId.",
-                               errors=[{"field": "id", "detail": "differs from statementId"}])
+                               errors=[field_error("id", "differs from statementId")])
     statements.store(ctx, [{**doc, "id": doc.get("id", statement_id)}])
     return Reply("", 204)
 

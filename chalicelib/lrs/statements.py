@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import utcnow_iso
 from chalicelib.config import settings
-from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed, field_error
 from chalicelib.lrs import indexing
 from chalicelib.lrs.facets import Facets, digest, facets
 from chalicelib.lrs.validate import VOIDED
@@ -152,7 +152,7 @@ def _void_ops(tenant_id: str, p: Prepared, target: StatementRecord | None) -> li
 def _check_ids(batch: list[Prepared]) -> None:
     ids = [p.key_id for p in batch]
     if len(set(ids)) != len(ids):
-        raise ValidationFailed("A batch repeats a statement id.", errors=[{"field": "id", "detail": "repeated"}])
+        raise ValidationFailed("A batch repeats a statement id.", errors=[field_error("id", "repeated")])
 
 
 def _plan(ctx: TenantContext, batch: list[Prepared], existing: dict[str, StatementRecord]) -> _Plan:
@@ -167,7 +167,7 @@ def _plan(ctx: TenantContext, batch: list[Prepared], existing: dict[str, Stateme
             target = existing.get(p.voids) if p.voids not in in_batch else None
             if (target is not None and target.voids) or (p.voids in in_batch and in_batch[p.voids].voids):
                 raise ValidationFailed("A voiding statement cannot be voided.",
-                                       errors=[{"field": "object.id", "detail": "targets a voiding statement"}])
+                                       errors=[field_error("object.id", "targets a voiding statement", "#/object/id")])
             ops += _void_ops(ctx.tenant_id, p, target)
         plan.add(ops)
     return plan

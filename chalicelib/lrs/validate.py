@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import ValidationFailed, field_error
 
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
@@ -30,7 +30,8 @@ _IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 class Invalid(ValidationFailed):
     def __init__(self, where: str, detail: str) -> None:
         super().__init__(f"Invalid statement at {where or 'the top'}: {detail}.",
-                         errors=[{"field": where or "statement", "detail": detail}])
+                         errors=[field_error(where or "statement", detail,
+                                             "#/" + where.replace(".", "/") if where else "#")])
 
 
 def obj(value: Any, where: str, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:

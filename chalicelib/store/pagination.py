@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.auth.keys import cursor_key
-from chalicelib.errors import InvalidCursor
+from chalicelib.errors import InvalidCursor, field_error
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
@@ -42,8 +42,7 @@ def decode(cursor: str | None, bound_to: str) -> dict[str, Any] | None:
     payload, _, signature = cursor.partition(".")
     if not payload or not hmac.compare_digest(signature, _sign(payload, bound_to)):
         raise InvalidCursor("The cursor is not one this listing issued.",
-                            errors=[{"field": "cursor", "pointer": "cursor",
-                                     "detail": "unknown or altered cursor"}])
+                            errors=[field_error("cursor", "unknown or altered cursor", "cursor")])
     key: dict[str, Any] = json.loads(_unb64(payload))
     return key
 

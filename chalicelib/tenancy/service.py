@@ -11,7 +11,7 @@ from pynamodb.models import Model
 from chalicelib import observability
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import new_id, utcnow_iso
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
 from chalicelib.store.models import Item, SlugClaim, Tenant, plain
@@ -31,7 +31,7 @@ def to_json(t: Tenant) -> dict[str, Any]:
 
 def _slug_taken(slug: str) -> Conflict:
     return Conflict(f"The slug `{slug}` is already taken.",
-                    errors=[{"field": "slug", "pointer": "#/slug", "detail": "already taken"}])
+                    errors=[field_error("slug", "already taken")])
 
 
 def new_tenant(name: str, slug: str, template: dict[str, Any], *, parent_id: str | None = None,
@@ -66,14 +66,13 @@ def create_tenant(principal: Principal, body: Any, correlation_id: str = "") -> 
     template = templates.get(body.template)
     if template is None:
         raise ValidationFailed(f"Unknown template `{body.template}`; choose one of {templates.names()}.",
-                               errors=[{"field": "template", "pointer": "#/template", "detail": "unknown"}])
+                               errors=[field_error("template", "unknown")])
     parent_id = _parent_for(principal, body.parentTenantId)
     if parent_id:
         parent = cache.tenant_record(parent_id)
         if parent is None or parent.kind != "partner" or parent.sandbox_of:
             raise ValidationFailed("parentTenantId must be a partner tenant.",
-                                   errors=[{"field": "parentTenantId", "pointer": "#/parentTenantId",
-                                            "detail": "not a partner tenant"}])
+                                   errors=[field_error("parentTenantId", "not a partner tenant")])
     branding = body.branding.model_dump(exclude_none=True) if body.branding else None
     tenant = new_tenant(body.name, body.slug, template, parent_id=parent_id, branding=branding)
     _insert(tenant, principal, correlation_id)
@@ -100,8 +99,7 @@ def _insert(tenant: Tenant, principal: Principal, correlation_id: str) -> None:
         if "slug" in exc.labels:
             raise _slug_taken(tenant.slug) from None
         raise Conflict("The parent partner is not active.",
-                       errors=[{"field": "parentTenantId", "pointer": "#/parentTenantId",
-                                "detail": "not an active partner"}]) from None
+                       errors=[field_error("parentTenantId", "not an active partner")]) from None
 
 
 def load_tenant(tenant_id: str) -> Tenant:

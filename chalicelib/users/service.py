@@ -11,7 +11,7 @@ from chalicelib import observability
 from chalicelib.auth.passwords import hash_password
 from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import new_id, utcnow_iso
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
 from chalicelib.store.models import EmailClaim, Item, User
@@ -32,12 +32,12 @@ def to_json(u: User) -> dict[str, Any]:
 
 def _email_taken(email: str) -> Conflict:
     return Conflict(f"A user with email `{email}` already exists in this tenant.",
-                    errors=[{"field": "email", "pointer": "#/email", "detail": "already in use"}])
+                    errors=[field_error("email", "already in use")])
 
 
 def _no_manager() -> ValidationFailed:
     return ValidationFailed("managerId must be an active user of this tenant.",
-                            errors=[{"field": "managerId", "pointer": "#/managerId", "detail": "no such user"}])
+                            errors=[field_error("managerId", "no such user")])
 
 
 def _set_indexes(user: User) -> None:
@@ -139,11 +139,11 @@ def list_users(ctx: TenantContext, query: Any) -> dict[str, Any]:
 def _check_patch(user: User, body: Any, fields: set[str]) -> None:
     if "managerId" in fields and body.managerId == user.id:
         raise ValidationFailed("A user cannot be their own manager.",
-                               errors=[{"field": "managerId", "pointer": "#/managerId", "detail": "self"}])
+                               errors=[field_error("managerId", "self")])
     for required in ("email", "displayName", "roles"):
         if required in fields and getattr(body, required) is None:
             raise ValidationFailed(f"{required} cannot be null.",
-                                   errors=[{"field": required, "pointer": f"#/{required}", "detail": "null"}])
+                                   errors=[field_error(required, "null")])
 
 
 def _apply_patch(user: User, body: Any, fields: set[str]) -> None:
