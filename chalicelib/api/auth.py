@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
 from chalice import Blueprint, Response
 
+from chalicelib.auth.basic import parse_basic
 from chalicelib.http.routing import Call, Reply, route
 from chalicelib.lazy import lazy
 
@@ -32,12 +31,8 @@ def _oauth_error(error: str, description: str, status: int = 400, basic: bool = 
 def _client_credentials(call: Call, form: dict[str, list[str]]) -> tuple[str, str, bool] | None:
     header = call.request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
-        try:
-            pair = base64.b64decode(header[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        client_id, sep, secret = pair.partition(":")
-        return (unquote_plus(client_id), unquote_plus(secret), True) if sep else None
+        pair = parse_basic(header)
+        return (unquote_plus(pair[0]), unquote_plus(pair[1]), True) if pair else None
     ids, secrets = form.get("client_id", []), form.get("client_secret", [])
     if len(ids) == 1 and len(secrets) == 1:
         return ids[0], secrets[0], False

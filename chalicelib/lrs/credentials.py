@@ -7,8 +7,6 @@ once, in other containers within that period).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import time
 from functools import partial
@@ -16,6 +14,7 @@ from typing import Any
 
 from pynamodb.models import Model
 
+from chalicelib.auth.basic import parse_basic
 from chalicelib.auth.passwords import hash_secret, verify_secret
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import new_secret, utcnow_iso
@@ -97,13 +96,10 @@ def _cached(tenant_id: str, key: str) -> LrsCredential | None:
 
 
 def _basic_pair(value: str) -> tuple[str, str]:
-    try:
-        key, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        key, sep, secret = "", "", ""
-    if not sep or not key:
+    pair = parse_basic(value)
+    if pair is None or not pair[0]:
         raise Unauthenticated("Malformed Basic credentials.", headers=CHALLENGE)
-    return key, secret
+    return pair
 
 
 def authenticate(tenant_id: str, key: str, secret: str) -> Principal:
@@ -118,9 +114,9 @@ def principal_from_header(value: str | None, tenant_id: str) -> Principal:
     """HTTP Basic with an LRS credential of the path's tenant, or the platform's bearer token."""
     from chalicelib.auth import tokens
 
-    scheme, _, rest = (value or "").partition(" ")
+    scheme = (value or "").partition(" ")[0]
     if scheme.lower() == "basic":
-        return authenticate(tenant_id, *_basic_pair(rest))
+        return authenticate(tenant_id, *_basic_pair(value or ""))
     if scheme.lower() == "bearer":
         return tokens.from_authorization_header(value)
     raise Unauthenticated("Use HTTP Basic with LRS credentials or a bearer token.", headers=CHALLENGE)

@@ -48,12 +48,19 @@ def _canonical(value: Any, languages: list[str], key: str = "") -> Any:
     return {k: _canonical(v, languages, k) for k, v in value.items()}
 
 
+def _weight(q: str) -> float:
+    try:
+        return float(q) if q else 1.0
+    except ValueError:
+        return 1.0
+
+
 def languages(accept_language: str | None) -> list[str]:
     tags = []
     for part in (accept_language or "").split(","):
         tag, _, q = part.strip().partition(";q=")
         if tag and tag != "*":
-            tags.append((float(q) if q.replace(".", "", 1).isdigit() else 1.0, tag.lower()))
+            tags.append((_weight(q), tag.lower()))
     return [t for _, t in sorted(tags, key=lambda p: -p[0])]
 
 

@@ -72,7 +72,7 @@ def _agent(raw: str) -> str:
 
 def _limit(params: dict[str, str]) -> int:
     raw = params.get("limit", "0")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise bad("limit", "must be a non-negative integer")
     return int(raw)
 

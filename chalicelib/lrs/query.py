@@ -15,7 +15,7 @@ from typing import Any
 from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import utcnow_iso
 from chalicelib.errors import ValidationFailed
-from chalicelib.lrs import formats, indexing, scopes
+from chalicelib.lrs import formats, indexing, scopes, statements
 from chalicelib.lrs.params import Filters
 from chalicelib.store import pagination
 from chalicelib.store.models import StatementRecord
@@ -61,7 +61,7 @@ def _conditions(ctx: TenantContext, f: Filters, primary: str) -> Any:
     if f.registration and primary != "registration":
         cond &= StatementRecord.registration == f.registration
     if scopes.READ_ALL not in ctx.principal.scopes:  # statements/read/mine
-        cond &= StatementRecord.authority == ctx.principal.subject.partition(":")[2]
+        cond &= StatementRecord.authority == statements.authority_name(ctx.principal)
     return cond
 
 

@@ -77,7 +77,7 @@ def _single(ctx: TenantContext, q: dict[str, str], accept_language: str | None) 
     if not UUID.match(q[name]):
         raise params.bad(name, "must be a UUID")
     one = params.filters({k: v for k, v in q.items() if k in ("format", "attachments")}, accept_language)
-    doc, stored = statements.read(ctx.tenant_id, q[name], voided=name == "voidedStatementId")
+    doc, stored = statements.read(ctx, q[name], voided=name == "voidedStatementId")
     body = formats.render(doc, one.format, accept_language)
     return Reply(body, 200, {"Last-Modified": _http_date(stored), CONSISTENT: utcnow_iso()})
 

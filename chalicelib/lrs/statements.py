@@ -16,7 +16,7 @@ from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import utcnow_iso
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed, field_error
-from chalicelib.lrs import indexing
+from chalicelib.lrs import indexing, scopes
 from chalicelib.lrs.facets import Facets, digest, facets
 from chalicelib.lrs.validate import VOIDED
 from chalicelib.lrs.validate_statement import statement as validate
@@ -44,12 +44,15 @@ class Prepared:
         return self.id.lower()
 
 
+def authority_name(principal: Principal) -> str:
+    """The account name of the authority a principal stores statements as (and reads back with read/mine)."""
+    return principal.subject.partition(":")[2] if principal.kind == "lrs" else principal.subject
+
+
 def authority_of(principal: Principal) -> dict[str, Any]:
     """Who stored a statement: the LRS credential or the platform subject of the bearer token."""
-    if principal.kind == "lrs":
-        return {"objectType": "Agent", "account": {"homePage": f"{settings().issuer}/lrs",
-                                                   "name": principal.subject.partition(":")[2]}}
-    return {"objectType": "Agent", "account": {"homePage": settings().issuer, "name": principal.subject}}
+    home = f"{settings().issuer}/lrs" if principal.kind == "lrs" else settings().issuer
+    return {"objectType": "Agent", "account": {"homePage": home, "name": authority_name(principal)}}
 
 
 def _as_lists(doc: dict[str, Any]) -> dict[str, Any]:
@@ -196,17 +199,21 @@ def store(ctx: TenantContext, raw: list[Any]) -> list[str]:
     raise Conflict("The statements kept conflicting with concurrent writes; retry the request.")
 
 
-def read(tenant_id: str, statement_id: str, voided: bool) -> tuple[dict[str, Any], str]:
-    """The statement (and its stored time) by id; `voided` asks for a voided one (voidedStatementId)."""
+def read(ctx: TenantContext, statement_id: str, voided: bool) -> tuple[dict[str, Any], str]:
+    """The statement (and its stored time) by id; `voided` asks for a voided one (voidedStatementId).
+    With only statements/read/mine, another authority's statement is not there for the caller."""
     key_id = statement_id.lower()
     if not keys.is_safe(key_id):
         raise NotFound("No such statement.")
     record, voided_by = None, False
-    for item in Item.query(keys.statement_pk(tenant_id, key_id)):
+    for item in Item.query(keys.statement_pk(ctx.tenant_id, key_id)):
         if isinstance(item, StatementRecord):
             record = item
         elif isinstance(item, VoidMarker):
             voided_by = True
+    if record is not None and scopes.READ_ALL not in ctx.principal.scopes \
+            and record.authority != authority_name(ctx.principal):
+        record = None
     if record is None or (voided_by and not record.voids) != voided:
         raise NotFound("No such statement." if not voided else "No such voided statement.")
     doc: dict[str, Any] = json.loads(record.doc)

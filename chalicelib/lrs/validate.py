@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.errors import ValidationFailed, field_error
 
-UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _LANG = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?"
                    r"(?:-(?:[A-Za-z]{2}|[0-9]{3}))?(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
@@ -183,7 +183,7 @@ def _components(value: Any, where: str) -> None:
 
 def _interaction(doc: dict[str, Any], where: str) -> None:
     kind = doc.get("interactionType")
-    if kind is not None and kind not in INTERACTIONS:
+    if kind is not None and (not isinstance(kind, str) or kind not in INTERACTIONS):
         raise Invalid(f"{where}.interactionType", "is not an xAPI interaction type")
     for name in _COMPONENT_LISTS:
         if name in doc:

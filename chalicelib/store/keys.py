@@ -40,7 +40,7 @@ STATEMENT_SK = "STATEMENT"
 EVENT_SHARDS = 16
 STATEMENT_SHARDS = 16
 
-_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*\Z")  # \Z: `$` would let a trailing newline through
 
 
 def _seg(value: str) -> str:
