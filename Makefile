@@ -17,8 +17,9 @@ help:
 	@echo "make lint   ruff and mypy (strict on chalicelib)"
 	@echo "make clean  remove the virtualenv and caches (keeps .onramp/credentials.json)"
 
+# A failed venv (Debian without python3-venv) must not leave a .venv that later runs take as done.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
 
 # chalice 1.34 does not install with pip >= 26.3: keep pip below it inside the venv.
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -34,9 +34,6 @@ from chalicelib.http import problems
 PROBLEM = problems.PROBLEM_TYPE
 KNOWN_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _MAX_CHUNKED_BODY = 16 * 1024 * 1024
-_TITLES = {400: "Bad request", 405: "Method not allowed", 413: "Request body too large",
-           414: "URI too long", 431: "Request header fields too large", 500: "Internal server error",
-           505: "HTTP version not supported"}
 
 
 class _BadRequest(Exception):
@@ -47,8 +44,7 @@ class _BadRequest(Exception):
 
 
 def _problem(status: int, detail: str, instance: str | None = None) -> str:
-    title = _TITLES.get(status, "Error")
-    return json.dumps(problems.body(status, title.lower().replace(" ", "-"), title, detail, instance))
+    return json.dumps(problems.for_status(status, detail, instance))
 
 
 def _no_body(method: str | None, status: int) -> bool:
@@ -108,14 +104,15 @@ class HardenedRequestHandler(ChaliceRequestHandler):
             super()._generic_handle()
         except _BadRequest as exc:
             self.close_connection = True
-            self._send_problem(exc.status, exc.detail)
+            self._send_problem(exc.status, exc.detail, {"Connection": "close"})
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception:  # noqa: BLE001 - the dev server answers, it never drops the socket
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
             if not self._started:
-                self._send_problem(500, "The local server failed on this request; see its console.")
+                self._send_problem(500, "The local server failed on this request; see its console.",
+                                   {"Connection": "close"})
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
@@ -133,8 +130,7 @@ class HardenedRequestHandler(ChaliceRequestHandler):
             self.close_connection = True
         allowed = self._allowed()
         detail = f"{self.command} is not supported here; allowed: {', '.join(allowed)}."
-        self._send_http_response(405, {"Content-Type": PROBLEM, "Allow": ", ".join(allowed)},
-                                 _problem(405, detail, getattr(self, "path", "").split("?")[0] or None))
+        self._send_problem(405, detail, {"Allow": ", ".join(allowed)})
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The stdlib's errors: an unknown verb becomes a 405, the rest problem+json (and close)."""
@@ -144,7 +140,7 @@ class HardenedRequestHandler(ChaliceRequestHandler):
             return
         self.close_connection = True
         status = 405 if code == 501 else code
-        self._send_problem(status, message or _TITLES.get(status, "Error"), {"Connection": "close"})
+        self._send_problem(status, message or problems.for_status(status, "")["title"], {"Connection": "close"})
 
     def _send_problem(self, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
         path = (getattr(self, "path", "") or "").split("?")[0] or None

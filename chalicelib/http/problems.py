@@ -12,12 +12,14 @@ from chalicelib.errors import OnrampError
 PROBLEM_TYPE = "application/problem+json"
 _TITLES = {400: "Bad request", 401: "Authentication required", 403: "Not allowed", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Request body too large",
-           415: "Unsupported media type", 422: "Unprocessable request", 429: "Too many requests",
-           500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable"}
+           414: "URI too long", 415: "Unsupported media type", 422: "Unprocessable request",
+           429: "Too many requests", 431: "Request header fields too large", 500: "Internal server error",
+           502: "Bad gateway", 503: "Service unavailable", 505: "HTTP version not supported"}
 _CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
           405: "method-not-allowed", 409: "conflict", 413: "payload-too-large",
-          415: "unsupported-media-type", 422: "unprocessable", 429: "too-many-requests",
-          500: "internal-error", 502: "bad-gateway", 503: "unavailable"}
+          414: "uri-too-long", 415: "unsupported-media-type", 422: "unprocessable", 429: "too-many-requests",
+          431: "header-fields-too-large", 500: "internal-error", 502: "bad-gateway", 503: "unavailable",
+          505: "http-version-not-supported"}
 
 
 def type_uri(code: str) -> str:
@@ -32,6 +34,11 @@ def body(status: int, code: str, title: str, detail: str, instance: str | None =
     if errors:
         doc["errors"] = errors
     return doc
+
+
+def for_status(status: int, detail: str, instance: str | None = None) -> dict[str, Any]:
+    """A problem for a bare HTTP status (Chalice's own errors, the local server's)."""
+    return body(status, _CODES.get(status, "error"), _TITLES.get(status, "Error"), detail, instance)
 
 
 def from_error(err: OnrampError, instance: str | None = None) -> Response:
@@ -60,5 +67,5 @@ def normalise(response: Response, instance: str | None) -> Response:
     if status >= 500:
         message = "An internal error occurred; it has been logged with this request's correlation id."
     headers["Content-Type"] = PROBLEM_TYPE
-    doc = body(status, _CODES.get(status, "error"), _TITLES.get(status, "Error"), message, instance)
+    doc = for_status(status, message, instance)
     return Response(body=doc, status_code=status, headers=headers)

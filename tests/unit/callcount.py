@@ -53,9 +53,6 @@ class CallCounter:
     def dynamodb(self) -> Counter[str]:
         return self.of("dynamodb")
 
-    def clear(self) -> None:
-        self.calls.clear()
-
     def __repr__(self) -> str:
         return f"CallCounter({dict(Counter(self.calls))})"
 

@@ -149,8 +149,26 @@ def test_stdlib_errors_are_problem_json(server: tuple[str, int]) -> None:
 
 
 def test_a_crashing_view_is_a_500_and_the_server_lives_on(conn: http.client.HTTPConnection) -> None:
-    resp, _ = _ask(conn, "GET", "/boom")
+    resp, _ = _ask(conn, "GET", "/boom")  # Chalice itself turns a view's exception into a 500
     assert resp.status == 500
     conn.close()
     resp, body = _ask(conn, "GET", "/things")
+    assert resp.status == 200
+
+
+def test_a_crash_in_the_local_gateway_is_a_500_problem_not_a_dropped_socket(
+        conn: http.client.HTTPConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    import chalice.local
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("gateway bug")
+
+    monkeypatch.setattr(chalice.local.LocalGateway, "handle_request", broken)
+    resp, body = _ask(conn, "GET", "/things")
+    assert resp.status == 500 and resp.getheader("Content-Type") == "application/problem+json"
+    assert json.loads(body)["status"] == 500 and "gateway bug" not in body.decode()
+    assert resp.getheader("Connection") == "close"  # after a crash the socket's state is unknown
+    monkeypatch.undo()
+    conn.close()
+    resp, _ = _ask(conn, "GET", "/things")  # and the server lives on
     assert resp.status == 200
