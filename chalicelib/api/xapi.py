@@ -55,21 +55,18 @@ _STATEMENTS = XAPI + "/statements"
 @route(bp, "PUT", _STATEMENTS, summary="xAPI: store a statement with the given statementId", status=204,
        scope="xapi:statements:write", responses=(400, 409), **_LRS)
 def put_statement(call: Call) -> Any:
-    protocol.require_version(call.request)
     return resource.put_statement(call.ctx, call.request)
 
 
 @route(bp, "POST", _STATEMENTS, summary="xAPI: store a statement or a batch (ids returned)",
        scope="xapi:statements:write", responses=(400, 409), **_LRS)
 def post_statements(call: Call) -> Any:
-    protocol.require_version(call.request)
     return resource.post_statements(call.ctx, call.request)
 
 
 @route(bp, "GET", _STATEMENTS, summary="xAPI: a statement by id, or statements matching filters",
        scope="xapi:statements:read:mine", **_LRS)
 def get_statements(call: Call) -> Any:
-    protocol.require_version(call.request)
     return resource.get_statements(call.ctx, call.request)
 
 
@@ -84,19 +81,15 @@ def _document_routes(resource: str) -> None:
     name = resource.replace("-", " ")
 
     def put(call: Call) -> Any:
-        protocol.require_version(call.request)
         return docs.put(call.ctx, resource, call.request, merge=False)
 
     def post(call: Call) -> Any:
-        protocol.require_version(call.request)
         return docs.put(call.ctx, resource, call.request, merge=True)
 
     def get(call: Call) -> Any:
-        protocol.require_version(call.request)
         return docs.get(call.ctx, resource, call.request, bp.current_app.api.binary_types)
 
     def delete(call: Call) -> Any:
-        protocol.require_version(call.request)
         return docs.delete(call.ctx, resource, call.request)
 
     for method, view, verb, status in (("PUT", put, "store", 204), ("POST", post, "merge into", 204),
@@ -115,12 +108,10 @@ for _resource in _DOCS:
 @route(bp, "GET", XAPI + "/activities", summary="xAPI: the Activity object of an activity id",
        scope="xapi:profile:read", **_LRS)
 def get_activity(call: Call) -> Any:
-    protocol.require_version(call.request)
     return docs.activity(call.ctx, call.request)
 
 
 @route(bp, "GET", XAPI + "/agents", summary="xAPI: the Person object of an agent", scope="xapi:profile:read",
        **_LRS)
 def get_person(call: Call) -> Any:
-    protocol.require_version(call.request)
     return docs.person(call.ctx, call.request)

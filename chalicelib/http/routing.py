@@ -27,6 +27,7 @@ _rbac = lazy("chalicelib.auth.rbac")
 _idempotency = lazy("chalicelib.http.idempotency")
 _obs = lazy("chalicelib.observability")
 _lrs_auth = lazy("chalicelib.lrs.credentials")
+_lrs_protocol = lazy("chalicelib.lrs.protocol")
 
 JSON = "application/json"
 # Portals call the API from browsers with bearer tokens (no cookies), so any origin may call it.
@@ -51,7 +52,8 @@ class RouteSpec:
     content_types: tuple[str, ...] = (JSON,)
     produces: str = JSON
     responses: tuple[int, ...] = ()
-    auth: str = "bearer"  # bearer | xapi (HTTP Basic with the path tenant's LRS credentials, or a bearer token)
+    # bearer | xapi (HTTP Basic with the path tenant's LRS credentials, or a bearer token; and the version header)
+    auth: str = "bearer"
     headers: tuple[tuple[str, str], ...] = ()  # on every response of the route, errors included
     cors: CORSConfig | None = None  # None: the API's CORS
     # A request in another syntax (e.g. xAPI's `POST ?method=PUT` form): returns the method it stands for and
@@ -147,6 +149,8 @@ def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: 
         elif spec.scope:
             _rbac.require_scope(principal, spec.scope)
         _obs.bind(tenant_id=ctx.tenant_id if ctx else principal.tenant_id, subject=principal.subject)
+        if spec.auth == "xapi":  # the xAPI protocol: every resource but `about` needs the version header
+            _lrs_protocol.require_version(request)
     call = Call(request=request, params=params, principal=principal, ctx=ctx,
                 body=parse_body(spec.body, raw) if spec.body else None,
                 query=parse_query(spec.query, request.query_params) if spec.query else None,

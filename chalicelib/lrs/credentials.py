@@ -8,7 +8,6 @@ once, in other containers within that period).
 from __future__ import annotations
 
 import secrets
-import time
 from functools import partial
 from typing import Any
 
@@ -18,13 +17,13 @@ from chalicelib.auth.basic import parse_basic
 from chalicelib.auth.passwords import hash_secret, verify_secret
 from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import new_secret, utcnow_iso
-from chalicelib.config import settings
 from chalicelib.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.events.outbox import event_item
 from chalicelib.lrs.scopes import platform_scopes
 from chalicelib.store import keys, pagination
 from chalicelib.store.models import Item, LrsCredential
 from chalicelib.store.tx import Tx
+from chalicelib.tenancy.cache import ttl_get
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="onramp-lrs"'}
 _cache: dict[tuple[str, str], tuple[float, LrsCredential | None]] = {}
@@ -84,15 +83,7 @@ def revoke_credential(ctx: TenantContext, key: str) -> None:
 
 
 def _cached(tenant_id: str, key: str) -> LrsCredential | None:
-    now = time.monotonic()
-    hit = _cache.get((tenant_id, key))
-    if hit and hit[0] > now:
-        return hit[1]
-    cred = _load(tenant_id, key)
-    if len(_cache) >= 4096:
-        _cache.clear()
-    _cache[(tenant_id, key)] = (now + settings().tenant_cache_seconds, cred)
-    return cred
+    return ttl_get(_cache, (tenant_id, key), lambda: _load(tenant_id, key), 4096)
 
 
 def _basic_pair(value: str) -> tuple[str, str]:

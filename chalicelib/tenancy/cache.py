@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chalicelib.config import settings
 from chalicelib.store import keys
 
+K = TypeVar("K")
+V = TypeVar("V")
 _MAX_ENTRIES = 2048
 _entries: dict[str, tuple[float, TenantRecord | None]] = {}
 
@@ -33,16 +37,22 @@ def _load(tenant_id: str) -> TenantRecord | None:
     return TenantRecord(item.id, item.status, item.kind, item.parent_id, item.sandbox_of)
 
 
-def tenant_record(tenant_id: str) -> TenantRecord | None:
+def ttl_get(entries: dict[K, tuple[float, V]], key: K, load: Callable[[], V], max_entries: int) -> V:
+    """A per-container cache entry, reloaded after `tenant_cache_seconds` (so changes made by other
+    containers are seen within that time); the whole cache is dropped when it outgrows `max_entries`."""
     now = time.monotonic()
-    hit = _entries.get(tenant_id)
+    hit = entries.get(key)
     if hit and hit[0] > now:
         return hit[1]
-    record = _load(tenant_id)
-    if len(_entries) >= _MAX_ENTRIES:
-        _entries.clear()
-    _entries[tenant_id] = (now + settings().tenant_cache_seconds, record)
-    return record
+    value = load()
+    if len(entries) >= max_entries:
+        entries.clear()
+    entries[key] = (now + settings().tenant_cache_seconds, value)
+    return value
+
+
+def tenant_record(tenant_id: str) -> TenantRecord | None:
+    return ttl_get(_entries, tenant_id, lambda: _load(tenant_id), _MAX_ENTRIES)
 
 
 def forget(tenant_id: str) -> None:
