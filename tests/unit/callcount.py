@@ -169,14 +169,18 @@ def _login(w: CostWorld) -> Any:
                       {"email": w.admin_email, "password": w.password})
 
 
-def _fresh_client(w: CostWorld) -> None:
-    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/clients", w.admin,
-                      {"name": "to revoke", "scopes": ["users:read"]})
-    w.extra["revoke"] = w.api.json(made)["clientId"]
+def _revocable(collection: str, id_field: str, scopes: list[str]) -> tuple[Any, Any]:
+    """(run, prepare) for revoking a freshly made secret holder (API client, LRS credential)."""
+    def prepare(w: CostWorld) -> None:
+        made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/{collection}", w.admin,
+                          {"name": "to revoke", "scopes": scopes})
+        assert made.status_code == 201, made.body
+        w.extra[collection] = w.api.json(made)[id_field]
 
+    def run(w: CostWorld) -> Any:
+        return w.api.call("DELETE", f"/v1/tenants/{w.tenant['id']}/{collection}/{w.extra[collection]}", w.admin)
 
-def _revoke(w: CostWorld) -> Any:
-    return w.api.call("DELETE", f"/v1/tenants/{w.tenant['id']}/clients/{w.extra['revoke']}", w.admin)
+    return run, prepare
 
 
 def _sandbox(w: CostWorld) -> None:
@@ -257,21 +261,10 @@ def _doc_scenarios() -> tuple[Scenario, ...]:
     return tuple(out)
 
 
-def _fresh_lrs_credential(w: CostWorld) -> None:
-    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/xapi-credentials", w.admin,
-                      {"name": "to revoke", "scopes": ["all"]})
-    w.extra["lrs_key"] = w.api.json(made)["key"]
-
-
-def _revoke_lrs_credential(w: CostWorld) -> Any:
-    return w.api.call("DELETE", f"/v1/tenants/{w.tenant['id']}/xapi-credentials/{w.extra['lrs_key']}", w.admin)
-
-
 def _statement_id(w: CostWorld) -> str:
     import uuid
 
-    w.extra["statement_id"] = str(uuid.uuid4())
-    return str(w.extra["statement_id"])
+    return str(uuid.uuid4())
 
 
 def _put_statement(w: CostWorld) -> Any:
@@ -303,7 +296,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("POST", "/v1/tenants/{tenantId}/clients",
              _call("POST", T + "/clients", body=lambda w: {"name": "c", "scopes": ["users:read"]})),
     Scenario("GET", "/v1/tenants/{tenantId}/clients", _call("GET", T + "/clients")),
-    Scenario("DELETE", "/v1/tenants/{tenantId}/clients/{clientId}", _revoke, _fresh_client),
+    Scenario("DELETE", "/v1/tenants/{tenantId}/clients/{clientId}", *_revocable("clients", "clientId", ["users:read"])),
     Scenario("POST", "/v1/tenants/{tenantId}/users", _call("POST", T + "/users", body=_new_user)),
     Scenario("GET", "/v1/tenants/{tenantId}/users", _call("GET", T + "/users")),
     Scenario("GET", "/v1/tenants/{tenantId}/users/{userId}", _call("GET", U)),
@@ -318,8 +311,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("POST", "/v1/tenants/{tenantId}/xapi-credentials",
              _call("POST", T + "/xapi-credentials", body=lambda w: {"name": "LMS", "scopes": ["all"]})),
     Scenario("GET", "/v1/tenants/{tenantId}/xapi-credentials", _call("GET", T + "/xapi-credentials")),
-    Scenario("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}", _revoke_lrs_credential,
-             _fresh_lrs_credential),
+    Scenario("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}",
+             *_revocable("xapi-credentials", "key", ["all"])),
     Scenario("GET", "/v1/tenants/{tenantId}/xapi/about", _call("GET", T + "/xapi/about", "none")),
     Scenario("PUT", "/v1/tenants/{tenantId}/xapi/statements", _put_statement, note="one statement"),
     Scenario("POST", "/v1/tenants/{tenantId}/xapi/statements",

@@ -126,26 +126,20 @@ def test_chunked_request_body_is_read(server: tuple[str, int]) -> None:
     assert raw.count(b"HTTP/1.1 200") == 1
 
 
-def test_bad_content_length_is_400_problem_and_closes(server: tuple[str, int]) -> None:
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    (b"POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n", 400),  # bad length: 400, close
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),  # the stdlib's own errors are problems too
+])
+def test_malformed_requests_get_a_problem_and_the_socket_closes(server: tuple[str, int], request_bytes: bytes,
+                                                                status: int) -> None:
     with socket.create_connection(server, timeout=5) as sock:
-        sock.sendall(b"POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+        sock.sendall(request_bytes)
         raw = b""
-        while chunk := sock.recv(65536):
+        while chunk := sock.recv(65536):  # reads until the server closes
             raw += chunk
     head, body = raw.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 400") and b"application/problem+json" in head
-    assert json.loads(body)["status"] == 400
-
-
-def test_stdlib_errors_are_problem_json(server: tuple[str, int]) -> None:
-    with socket.create_connection(server, timeout=5) as sock:
-        sock.sendall(b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")
-        raw = b""
-        while chunk := sock.recv(65536):
-            raw += chunk
-    head, body = raw.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 414") and b"application/problem+json" in head
-    assert json.loads(body)["status"] == 414
+    assert head.startswith(b"HTTP/1.1 %d" % status) and b"application/problem+json" in head
+    assert json.loads(body)["status"] == status
 
 
 def test_a_crashing_view_is_a_500_and_the_server_lives_on(conn: http.client.HTTPConnection) -> None:
