@@ -34,3 +34,10 @@ def new_id(prefix: str) -> str:
 
 def new_secret(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
+
+
+def http_date(stamp: str) -> str:
+    """An ISO-8601 UTC stamp (as stored) as an HTTP date (Last-Modified)."""
+    from email.utils import format_datetime
+
+    return format_datetime(datetime.fromisoformat(stamp.replace("Z", "+00:00")), usegmt=True)

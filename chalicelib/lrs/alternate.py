@@ -9,7 +9,6 @@ authentication, scopes and handlers are the ones of the normal syntax.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -38,11 +37,6 @@ class AlternateRequest:
         self.headers = CaseInsensitiveMapping(headers)
         self.query_params = MultiDict(query) if query else None
         self.raw_body = body
-
-    @property
-    def json_body(self) -> Any:
-        kind = (self.headers.get("content-type") or "").split(";")[0].strip().lower()
-        return json.loads(self.raw_body) if kind == "application/json" and self.raw_body else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._original, name)

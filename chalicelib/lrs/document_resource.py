@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 
 from chalicelib.auth.principal import TenantContext
+from chalicelib.clock import http_date
 from chalicelib.errors import OnrampError, ValidationFailed
 from chalicelib.http.routing import Reply
 from chalicelib.lrs import documents, params, validate
@@ -123,9 +122,6 @@ def representation(content: bytes, stored_type: str, accept: str | None, binary_
     return ("" if head else text), stored_type
 
 
-def _http_date(stored: str) -> str:
-    return format_datetime(datetime.fromisoformat(stored.replace("Z", "+00:00")), usegmt=True)
-
 
 def put(ctx: TenantContext, resource: str, request: Any, merge: bool) -> Reply:
     scope, q = _parse(ctx, resource, request, set())
@@ -149,7 +145,7 @@ def get(ctx: TenantContext, resource: str, request: Any, binary_types: list[str]
         body, content_type = representation(doc.content, doc.content_type, request.headers.get("accept"),
                                             binary_types, head=request.method == "HEAD")
         return Reply(body, 200, {"Content-Type": content_type, "ETag": doc.etag,
-                                 "Last-Modified": _http_date(doc.updated)})
+                                 "Last-Modified": http_date(doc.updated)})
     since = params.utc(q["since"], "since") if "since" in q else None
     return Reply(documents.ids(scope, since), 200)
 

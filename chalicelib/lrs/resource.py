@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 
 from chalicelib.auth.principal import TenantContext
-from chalicelib.clock import utcnow_iso
+from chalicelib.clock import http_date, utcnow_iso
 from chalicelib.errors import MalformedBody, OnrampError, ValidationFailed, field_error
 from chalicelib.http.routing import Reply
 from chalicelib.lrs import formats, params, query, statements
@@ -63,9 +61,6 @@ def post_statements(ctx: TenantContext, request: Any) -> Reply:
     return Reply(statements.store(ctx, batch), 200)
 
 
-def _http_date(stored: str) -> str:
-    return format_datetime(datetime.fromisoformat(stored.replace("Z", "+00:00")), usegmt=True)
-
 
 def _single(ctx: TenantContext, q: dict[str, str], accept_language: str | None) -> Reply:
     if "statementId" in q and "voidedStatementId" in q:
@@ -79,7 +74,7 @@ def _single(ctx: TenantContext, q: dict[str, str], accept_language: str | None) 
     one = params.filters({k: v for k, v in q.items() if k in ("format", "attachments")}, accept_language)
     doc, stored = statements.read(ctx, q[name], voided=name == "voidedStatementId")
     body = formats.render(doc, one.format, accept_language)
-    return Reply(body, 200, {"Last-Modified": _http_date(stored), CONSISTENT: utcnow_iso()})
+    return Reply(body, 200, {"Last-Modified": http_date(stored), CONSISTENT: utcnow_iso()})
 
 
 def get_statements(ctx: TenantContext, request: Any) -> Reply:
