@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PLAYER := content_bucket/player/vendor/scorm12.min.js
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -27,17 +28,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
-install: $(STAMP)
+# The player's SCORM runtime (scorm-again, pinned in content_bucket/player/package-lock.json) via npm.
+$(PLAYER): content_bucket/player/package-lock.json content_bucket/player/build.sh
+	bash content_bucket/player/build.sh
 
-run: $(STAMP)
+install: $(STAMP) $(PLAYER)
+
+run: install
 	@$(BIN)/onramp dev
 
 # pytest exit code 5 (no tests collected) is not a failure.
-test: $(STAMP)
+test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$status
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
@@ -45,5 +50,5 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .schemathesis build dist *.egg-info
+	rm -rf $(VENV) content_bucket/player/node_modules content_bucket/player/vendor .pytest_cache .ruff_cache .hypothesis .schemathesis build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
