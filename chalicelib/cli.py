@@ -1,6 +1,7 @@
 """`onramp`: the local stack and operator tasks.
 
-    onramp dev                          the whole local stack (what `make run` runs)
+    onramp dev                          the whole local stack (what `make run` runs), with the event pump
+                                        that feeds the stream and queue handlers (chalicelib/localpump.py)
     onramp seed                         the demo data, against the configured emulator
     onramp jobs list                    the registered scheduled jobs
     onramp jobs run NAME --as-of DATE   run one job now, as of a date, through chalice.test.Client
@@ -58,6 +59,15 @@ def _bind_api(host: str, port: int) -> Any:
         return local_server(app, host, port)
     except OSError as exc:
         raise CliError(f"port {port} is in use: set ONRAMP_API_PORT ({exc.strerror})") from None
+
+
+def _start_pump(stack: contextlib.ExitStack) -> None:
+    """The app's stream and queue handlers, fed as Lambda would (`chalice local` serves HTTP only);
+    stopped before the emulator is."""
+    from app import app
+    from chalicelib.localpump import EventPump
+
+    stack.callback(EventPump(app).start().stop)
 
 
 def _seed_with_progress(quiet: bool = False) -> Any:
@@ -160,6 +170,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
             table.ensure_table()
             table.ensure_bucket()
             keys.platform_secret()  # the signing keys exist before the first token request
+            _start_pump(stack)  # before the seed: its events reach their subscribers, as deployed
             report = _seed_with_progress(quiet=args.quiet)
             _banner(api_url, endpoint, emulator is not None, creds, source, report, _demo_lrs(report))
             server.server.serve_forever(poll_interval=0.2)
@@ -266,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
                      help="use the AWS settings of the environment as they are (real AWS, or an endpoint "
                           "you set) instead of the local emulator")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
-    dev = sub.add_parser("dev", help="run the local stack: emulator, table, demo data, API (make run)")
+    dev = sub.add_parser("dev", help="run the local stack: emulator, table, demo data, API, event pump (make run)")
     dev.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dev.set_defaults(func=cmd_dev)
     seed = sub.add_parser("seed", help="create the demo data that is missing (idempotent)")

@@ -23,6 +23,8 @@ class Settings:
     max_body_bytes: int
     tenant_cache_seconds: float
     sender_email: str
+    uploads_queue_name: str
+    uploads_prefix: str
 
     @property
     def is_local(self) -> bool:
@@ -51,6 +53,9 @@ def settings() -> Settings:
         max_body_bytes=_int("ONRAMP_MAX_BODY_BYTES", 1_048_576),
         tenant_cache_seconds=float(os.environ.get("ONRAMP_TENANT_CACHE_SECONDS", "30")),
         sender_email=os.environ.get("ONRAMP_SENDER_EMAIL", "no-reply@onramp.local"),
+        # S3 ObjectCreated events under uploads_prefix go to this queue (deployed: infra/'s UploadsQueue)
+        uploads_queue_name=os.environ.get("ONRAMP_UPLOADS_QUEUE", f"onramp-package-uploads-{stage}"),
+        uploads_prefix="uploads/",
     )
 
 

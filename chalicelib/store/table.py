@@ -1,4 +1,5 @@
-"""Create the table and bucket from the same definitions infra/ deploys (local stack and tests)."""
+"""Create the table, the bucket and its uploads queues from the same definitions infra/ deploys (local stack
+and tests)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,16 @@ def ensure_table() -> bool:
 
 
 def ensure_bucket() -> bool:
-    """Create the content bucket (private, encrypted, versioned) if it is missing."""
+    """Create the content bucket (private, encrypted, versioned) if it is missing, and wire its uploads
+    to the uploads queue (created here too) as infra/ does; True when the bucket was created.
+    Idempotent: the queues and the notification are brought in line on every call."""
+    created = _create_bucket()
+    _ensure_cors()
+    ensure_upload_notifications(ensure_upload_queues())
+    return created
+
+
+def _create_bucket() -> bool:
     s3 = aws.s3()
     cfg = settings()
     props = template()["Resources"]["ContentBucket"]["Properties"]
@@ -73,4 +83,79 @@ def ensure_bucket() -> bool:
     s3.put_public_access_block(
         Bucket=cfg.bucket_name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
     )
+    return True
+
+
+def _ensure_cors() -> None:
+    rules = template()["Resources"]["ContentBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    names = {"Id": "ID", "MaxAge": "MaxAgeSeconds"}  # CloudFormation's names -> the S3 API's
+    aws.s3().put_bucket_cors(Bucket=settings().bucket_name, CORSConfiguration={
+        "CORSRules": [{names.get(k, k): v for k, v in rule.items()} for rule in rules]})
+
+
+# -- package uploads: bucket -> queue (with its DLQ) ------------------------------------------------
+def uploads_dlq_name() -> str:
+    return f"{settings().uploads_queue_name}-dlq"
+
+
+def _queue_attributes(props: dict[str, Any]) -> dict[str, str]:
+    """CloudFormation queue properties as SetQueueAttributes values (RedrivePolicy is handled apart)."""
+    names = ("VisibilityTimeout", "MessageRetentionPeriod", "SqsManagedSseEnabled")
+    return {n: str(props[n]).lower() if isinstance(props[n], bool) else str(props[n]) for n in names if n in props}
+
+
+def _ensure_queue(name: str, attributes: dict[str, str]) -> str:
+    """CreateQueue returns an existing queue that has these attributes; one that differs is updated."""
+    sqs = aws.client("sqs")
+    try:
+        return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    except sqs.exceptions.QueueNameExists:
+        url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    return url
+
+
+def queue_arn(url: str) -> str:
+    return str(aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+               ["Attributes"]["QueueArn"])
+
+
+def ensure_upload_queues() -> str:
+    """The uploads queue and its DLQ as infra/ defines them (UploadsQueue, UploadsDLQ); the queue's ARN."""
+    resources = template()["Resources"]
+    dlq_url = _ensure_queue(uploads_dlq_name(), _queue_attributes(resources["UploadsDLQ"]["Properties"]))
+    props = resources["UploadsQueue"]["Properties"]
+    redrive = {"deadLetterTargetArn": queue_arn(dlq_url), "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
+    attributes = {**_queue_attributes(props), "RedrivePolicy": json.dumps(redrive)}
+    return queue_arn(_ensure_queue(settings().uploads_queue_name, attributes))
+
+
+def upload_notifications(queue: str) -> dict[str, Any]:
+    """The bucket's NotificationConfiguration of infra/ in the S3 API's shape, sending to `queue` (an ARN)."""
+    configs = template()["Resources"]["ContentBucket"]["Properties"]["NotificationConfiguration"]
+    return {"QueueConfigurations": [
+        {"Id": f"uploads-{n}", "QueueArn": queue, "Events": [c["Event"]],
+         "Filter": {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]}
+                                            for r in c["Filter"]["S3Key"]["Rules"]]}}}
+        for n, c in enumerate(configs["QueueConfigurations"])
+    ]}
+
+
+def _comparable(config: dict[str, Any]) -> list[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    return sorted((c["QueueArn"], tuple(sorted(c["Events"])),
+                   tuple(sorted((r["Name"].lower(), r["Value"]) for r in c.get("Filter", {}).get("Key", {})
+                                .get("FilterRules", []))))
+                  for c in config.get("QueueConfigurations", []))
+
+
+def ensure_upload_notifications(queue: str) -> bool:
+    """Point the bucket's ObjectCreated events under the uploads prefix at `queue`; True when changed.
+    Left alone when already so: S3 sends an s3:TestEvent message on every change."""
+    s3 = aws.s3()
+    bucket = settings().bucket_name
+    wanted = upload_notifications(queue)
+    current = s3.get_bucket_notification_configuration(Bucket=bucket)
+    if _comparable(current) == _comparable(wanted):
+        return False
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=wanted)
     return True

@@ -381,6 +381,79 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert "EndpointURL" in outputs  # Chalice's own outputs are kept
 
 
+def test_uploads_go_from_the_bucket_to_a_queue_with_a_dlq_that_feeds_the_ingest_function(
+        template: dict[str, Any]) -> None:
+    from chalicelib.config import settings
+
+    res = template["Resources"]
+    bucket = res["ContentBucket"]
+    # S3 checks that it may send to the queue when the notification is set: the queue policy comes first
+    assert bucket["DependsOn"] == ["UploadsQueuePolicy"]
+    (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification == {"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": ["UploadsQueue", "Arn"]},
+                            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": settings().uploads_prefix}]}}}
+    queue = res["UploadsQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["UploadsDLQ", "Arn"]},
+                                      "maxReceiveCount": 3}
+    assert res["UploadsDLQ"]["Type"] == "AWS::SQS::Queue"
+    ingest = _functions(template)["OnPackageUploaded"]["Properties"]
+    assert queue["VisibilityTimeout"] >= ingest["Timeout"]  # Lambda refuses a mapping otherwise (AWS advises 6x)
+    (stmt,) = _statements(res["UploadsQueuePolicy"]["Properties"]["PolicyDocument"])
+    assert stmt["Principal"] == {"Service": "s3.amazonaws.com"} and stmt["Action"] == "sqs:SendMessage"
+    assert stmt["Resource"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
+    assert stmt["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    (source,) = ingest["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["Queue"] == {"Fn::Sub": "${UploadsQueue.Arn}"}  # not the name app.py was packaged with
+    for name in _functions(template):
+        assert _function_env(template, name)["ONRAMP_UPLOADS_QUEUE"] == {"Fn::GetAtt": ["UploadsQueue", "QueueName"]}
+    role = template["Resources"]["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    consume = {s["Sid"]: s for s in _statements(role)}["UploadEvents"]
+    assert consume["Resource"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(consume["Action"])
+
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def test_one_distribution_serves_the_api_and_the_content_same_origin(template: dict[str, Any]) -> None:
+    res = template["Resources"]
+    config = res["Distribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    default = config["DefaultCacheBehavior"]
+    api = origins[default["TargetOriginId"]]
+    assert api["DomainName"] == {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert api["OriginPath"] == "/" + res["RestAPI"]["Properties"]["StageName"]  # Chalice's API Gateway stage
+    assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert default["CachePolicyId"] == CACHING_DISABLED
+    assert default["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST_HEADER  # API Gateway needs its own Host
+    assert set(default["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    (content,) = config["CacheBehaviors"]
+    assert content["PathPattern"] == "/content/*" and content["CachePolicyId"] == CACHING_OPTIMIZED
+    bucket = origins[content["TargetOriginId"]]
+    assert bucket["DomainName"] == {"Fn::GetAtt": ["ContentBucket", "RegionalDomainName"]}
+    assert bucket["OriginAccessControlId"] == {"Fn::GetAtt": ["ContentOriginAccessControl", "Id"]}
+    assert bucket["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    oac = res["ContentOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert oac["OriginAccessControlOriginType"] == "s3" and oac["SigningBehavior"] == "always"
+    assert all(b["ViewerProtocolPolicy"] != "allow-all" for b in [default, content])
+    # only this distribution reads the bucket, and only the public assets' folders of content/ (course files
+    # under content/<owner>/... are served through the API, behind a content token)
+    from chalicelib.content import assets
+
+    grants = [s for s in _statements(res["ContentBucketPolicy"]["Properties"]["PolicyDocument"])
+              if s["Effect"] == "Allow"]
+    assert grants == [{
+        "Sid": "DistributionReadsContent", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": [{"Fn::Sub": f"${{ContentBucket.Arn}}/content/{folder}/*"} for folder in assets.PUBLIC],
+        "Condition": {"StringEquals": {"AWS:SourceArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}}}]
+    assert template["Outputs"]["DistributionDomainName"]["Value"] == {"Fn::GetAtt": ["Distribution", "DomainName"]}
+
+
 def test_merge_only_extends_resources_chalice_generated(template: dict[str, Any]) -> None:
     # a merge override of a renamed Chalice resource would leave a resource without a Type
     assert all("Type" in res for res in template["Resources"].values())
@@ -443,8 +516,8 @@ def test_every_stage_creates_in_its_region(template: dict[str, Any]) -> None:
     from moto import mock_aws
 
     body = json.dumps(_infra_only(template))
-    assert {"Table", "ContentBucket", "TableStreamDLQ", "DefaultRole", "TenantAccessRole"} <= set(
-        json.loads(body)["Resources"])
+    assert {"Table", "ContentBucket", "TableStreamDLQ", "DefaultRole", "TenantAccessRole", "UploadsQueue",
+            "UploadsDLQ"} <= set(json.loads(body)["Resources"])
     targets = {stage: _stage_env(stage)["ONRAMP_REGION"] for stage in _stages()}
     assert len(set(targets.values())) >= 2
     with mock_aws():  # two stages share us-east-1: nothing in the template may have a fixed name
@@ -462,6 +535,9 @@ def test_every_stage_creates_in_its_region(template: dict[str, Any]) -> None:
             assert outputs["TableStreamArn"] == table["LatestStreamArn"]
             assert {g["IndexName"] for g in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
             assert f"sqs.{region}." in outputs["TableStreamDLQUrl"]
+            redrive = boto3.client("sqs", region_name=region).get_queue_attributes(
+                QueueUrl=outputs["UploadsQueueUrl"], AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+            assert json.loads(redrive)["maxReceiveCount"] == 3
             assert outputs["PlatformSecretName"] == f"onramp/{stage}/platform"
             # (moto's CloudFormation applies the bucket's encryption but not its versioning)
             encryption = boto3.client("s3", region_name=region).get_bucket_encryption(
