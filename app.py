@@ -7,18 +7,23 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, meta, tenants, users, xapi
+from chalicelib.api import auth, content, courses, learning, meta, tenants, users, xapi
+from chalicelib.config import settings
 from chalicelib.http.middleware import edge
 from chalicelib.jobs import JOBS, catalog, function_name
 from chalicelib.lazy import lazy
 
 app = Chalice(app_name="onramp", configure_logs=False)  # Powertools owns the "onramp" logger
 app.register_middleware(edge, "http")
-for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp):
+# Course files and player assets are served as bytes (deployed: API Gateway's binary media types).
+app.api.binary_types.extend(["image/*", "font/*", "audio/*", "video/*", "application/pdf", "application/zip",
+                             "application/wasm", "application/font-woff", "application/vnd.ms-fontobject"])
+for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, learning.bp, content.bp):
     app.register_blueprint(blueprint)
 
 _consumer = lazy("chalicelib.events.consumer")
 _runner = lazy("chalicelib.jobs.runner")
+_ingest = lazy("chalicelib.content.ingest")
 # Deployed, infra/ sets the real stream ARN on the event source mapping; locally records are fed in tests.
 TABLE_STREAM_ARN = os.environ.get(
     "ONRAMP_TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/onramp-local/stream/local")
@@ -27,6 +32,15 @@ TABLE_STREAM_ARN = os.environ.get(
 @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def on_table_change(event: Any) -> dict[str, Any]:
     return _consumer.handle_records(event.to_dict().get("Records", []))
+
+
+@app.on_sqs_message(queue=settings().uploads_queue_name, batch_size=1)
+def on_package_uploaded(event: Any) -> None:
+    """S3 `ObjectCreated` notifications for uploaded packages (via SQS, so failures retry, then DLQ)."""
+    import json
+
+    for record in event:
+        _ingest.handle_s3_event(json.loads(record.body))
 
 
 def _schedule(expression: str) -> Any:

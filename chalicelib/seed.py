@@ -83,8 +83,16 @@ class Report:
         return f"{self.created} created, {self.existing} already there"
 
 
+# The starter courses (content_bucket/courses) in the shared library, granted to these demo tenants,
+# and a demo learner enrolled in the first, ready to play.
+COURSE_GRANTEES = ("acme", "globex", "northwind", "initech")
+DEMO_ENROLLMENTS = (("learner@acme.example", "prospecting-101"), ("learner@acme.example", "closing-techniques"))
+
+
 def steps() -> int:
-    return len(TENANTS) + len(USERS)
+    from chalicelib.content.starter import STARTER
+
+    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS)
 
 
 def operator() -> Any:
@@ -185,7 +193,87 @@ def run(on_step: Callable[[Entry], None] | None = None) -> Report:
         report.entries.append(entry)
         if on_step:
             on_step(entry)
+    _seed_courses(report, by_key, user_ids, on_step)
     return report
+
+
+def _seed_courses(report: Report, tenants: dict[str, Entry], user_ids: dict[str, str],
+                  on_step: Callable[[Entry], None] | None) -> None:
+    from chalicelib.content import assets
+    from chalicelib.content.starter import STARTER
+
+    assets.sync()
+    course_ids = {}
+    for slug in STARTER:
+        entry = _ensure_library_course(slug, [tenants[k].id for k in COURSE_GRANTEES])
+        course_ids[slug] = entry.id
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
+    for email, slug in DEMO_ENROLLMENTS:
+        user = next(u for u in USERS if u.email == email)
+        entry = _ensure_enrollment(tenants[user.tenant], user_ids[email], course_ids[slug])
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
+
+
+def _ensure_library_course(slug: str, grantees: list[str]) -> Entry:
+    """The starter course in the shared library with a published version from its package."""
+    from types import SimpleNamespace
+
+    from chalicelib import aws
+    from chalicelib.api.schemas import CreateCourse
+    from chalicelib.catalog import catalog, courses
+    from chalicelib.config import settings
+    from chalicelib.content import ingest, starter
+
+    spec = starter.STARTER[slug]
+    course = courses.library_course_by_slug(slug)
+    created = course is None
+    if course is None:
+        body = CreateCourse.model_validate({"title": spec.title, "description": spec.description, "slug": slug,
+                                            "allowSelfEnroll": True})
+        course = courses.load_course(courses.LIBRARY, courses.create_course(courses.LIBRARY, "system:seed", body,
+                                                                            "seed")["id"])
+    if course.latest_version is None:
+        slot = ingest.create_upload(courses.LIBRARY, course.id, "system:seed", None)
+        aws.s3().put_object(Bucket=settings().bucket_name, Key=slot["upload"]["fields"]["key"],
+                            Body=starter.build(slug))
+        ingest.ingest(courses.LIBRARY, course.id, slot["id"])  # unless the event pump got there first
+        number = _ingested_version(slot["id"])
+        courses.publish_version(courses.LIBRARY, course.id, int(number), "system:seed", "seed")
+        course = courses.load_course(courses.LIBRARY, course.id)
+    for tenant_id in grantees:
+        catalog.grant(course.id, SimpleNamespace(tenantId=tenant_id, includeCustomers=False), "system:seed", "seed")
+    return Entry("course", slug, course.id, created, "library", courses.to_json(course))
+
+
+def _ingested_version(upload_id: str, timeout: float = 120.0) -> int:
+    import time
+
+    from chalicelib.catalog import courses
+    from chalicelib.content import ingest
+
+    deadline = time.monotonic() + timeout
+    while True:
+        upload = ingest.load_upload(courses.LIBRARY, upload_id)
+        if upload.status == "ingested" and upload.version_number is not None:
+            return int(upload.version_number)
+        if upload.status == "rejected" or time.monotonic() > deadline:
+            raise RuntimeError(f"starter package upload {upload_id} is {upload.status}: {upload.problem}")
+        time.sleep(0.2)
+
+
+def _ensure_enrollment(tenant: Entry, user_id: str, course_id: str) -> Entry:
+    from types import SimpleNamespace
+
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.enrollment import service
+
+    ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
+    doc, created = service.enroll(ctx, SimpleNamespace(userId=user_id, courseId=course_id, dueDate=None))
+    return Entry("enrollment", f"{user_id}:{course_id}", doc["id"], created, tenant.id, doc)
 
 
 def credentials_table(report: Report) -> list[dict[str, str]]:

@@ -18,7 +18,8 @@ Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 TenantRole = Literal["admin", "manager", "learner"]
 Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "clients:read",
                 "clients:write", "xapi:statements:write", "xapi:statements:read:mine", "xapi:statements:read",
-                "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write"]
+                "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write",
+                "courses:read", "courses:write", "enrollments:read", "enrollments:write", "learning:play"]
 XapiScope = Literal["statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
                     "all/read", "all"]
 
@@ -110,3 +111,46 @@ class CreateLrsCredential(Strict):
     name: Name
     scopes: list[XapiScope] = Field(default=["all"], min_length=1, max_length=8,
                                     description="xAPI scopes (xAPI 1.0.3 §4.1.1.2 of Part Three).")
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+MAX_PACKAGE_BYTES = 200 * 1024 * 1024
+
+
+class CreateCourse(Strict):
+    title: Name
+    description: Text | None = None
+    slug: Slug | None = Field(None, description="Shared library only: a stable name templates refer to.")
+    allowSelfEnroll: bool = False
+    shareWithCustomers: bool = Field(False, description="A partner's course: its customer tenants see it too.")
+
+
+class UpdateCourse(Strict):
+    """Owners change the course; tenants that see someone else's course set their overlay (title,
+    description, introText, hiddenLessons, allowSelfEnroll), which survives new versions."""
+
+    title: Name | None = None
+    description: Text | None = None
+    allowSelfEnroll: bool | None = None
+    shareWithCustomers: bool | None = None
+    status: Literal["active", "archived"] | None = None
+    introText: Text | None = None
+    hiddenLessons: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=200, description="SCO ids the tenant's learners don't see.")
+
+
+class CreateUpload(Strict):
+    fileName: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\]+\.zip$")] = \
+        "package.zip"
+    sizeBytes: int | None = Field(None, ge=1, le=MAX_PACKAGE_BYTES, description="The package's size, if known.")
+
+
+class GrantCourse(Strict):
+    tenantId: Id
+    includeCustomers: bool = Field(False, description="A partner grantee: its customer tenants see it too.")
+
+
+class CreateEnrollment(Strict):
+    userId: Id
+    courseId: Id
+    dueDate: date | None = None

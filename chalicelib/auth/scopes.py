@@ -17,10 +17,16 @@ SCOPES: dict[str, str] = {
     "xapi:state:write": "Store and delete xAPI state documents",
     "xapi:profile:read": "Read xAPI activities, agents and their profile documents",
     "xapi:profile:write": "Store and delete xAPI profile documents",
+    "courses:read": "Read the catalog, courses and versions",
+    "courses:write": "Create and change courses, upload packages, publish versions",
+    "enrollments:read": "Read enrollments and attempts",
+    "enrollments:write": "Enroll users in courses",
+    "learning:play": "Start and resume one's own course attempts",
 }
 
 ALL = frozenset(SCOPES)
-_READ_SELF = frozenset({"tenants:read", "users:read"})
+_READ_SELF = frozenset({"tenants:read", "users:read", "courses:read", "enrollments:read", "enrollments:write",
+                        "learning:play"})
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "operator": ALL,

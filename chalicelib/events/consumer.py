@@ -13,6 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 _HANDLERS: dict[str, list[Callable[[EventEnvelope], None]]] = defaultdict(list)
+# The modules whose `@subscribe` handlers the consumer runs (imported on the first batch, not at cold start).
+SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.content.xapi")
+_loaded = False
+
+
+def load_subscribers() -> None:
+    global _loaded
+    if not _loaded:
+        import importlib
+
+        for name in SUBSCRIBER_MODULES:
+            importlib.import_module(name)
+        _loaded = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ def _json_safe(value: Any) -> Any:
 
 def handle_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Dispatch INSERTed events; returns the Lambda partial-batch response."""
+    load_subscribers()
     failures = []
     for record in records:
         if record.get("eventName") != "INSERT":

@@ -81,6 +81,12 @@ class Call:
     query: Any
     correlation_id: str
 
+    @property
+    def subject(self) -> str:
+        """Who is calling (authenticated routes only)."""
+        assert self.principal is not None, "a public route has no caller"
+        return self.principal.subject
+
 
 @dataclass
 class Reply:

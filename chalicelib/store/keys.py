@@ -23,6 +23,17 @@ Access patterns (kept in step with docs/access-patterns.md):
 | statements by stored time        | PK=T#<t>#SFEED#<shard> SK=<stored>#<id>        | lrs.query                  |
 | statements by agent/verb/act/reg | PK=T#<t>#SIDX#<dim>#<hash>[#<shard>] SK=<stored>#<id> | lrs.query          |
 | xAPI documents (state, profiles) | PK=T#<t>#XDOC#<kind>#<hash> SK=<part>#<idhash> | lrs.documents              |
+| course (+ versions, grants)      | PK=T#<t>#COURSE#<c> | LIB#COURSE#<c> SK=COURSE|V#<n>|GRANT#<t> | catalog |
+| an owner's courses               | GSI1 PK=T#<t>#COURSES or LIB#COURSES SK=<createdAt>#<c> | catalog.courses   |
+| library course id by slug        | PK=LIB#CSLUG#<slug> SK=CSLUG                   | catalog.courses            |
+| a tenant's catalog (its view)    | PK=T#<t>#CATALOG SK=COURSE#<c>                 | catalog.catalog            |
+| the tenants that see a course    | GSI2 PK=<course owner prefix>VIEWERS#<c> SK=<t> | catalog.catalog (fan-out) |
+| a grantee's grants               | GSI1 PK=T#<t>#GRANTS SK=<c>                    | catalog.grants             |
+| package upload                   | PK=T#<t>#UPLOAD#<u> or LIB#UPLOAD#<u> SK=UPLOAD | content.ingest            |
+| enrollment by id                 | PK=T#<t>#ENR#<e> SK=ENROLLMENT                 | enrollment.service         |
+| one enrollment per user+course   | PK=T#<t>#USER#<u> SK=ENRCLAIM#<c>              | enrollment.service         |
+| a user's enrollments             | GSI1 PK=T#<t>#USER#<u>#ENRS SK=<createdAt>#<e> | enrollment.service         |
+| attempt by id (runtime state)    | PK=T#<t>#ATTEMPT#<a> SK=ATTEMPT                | content.attempts           |
 """
 
 from __future__ import annotations
@@ -37,6 +48,12 @@ CLIENT_SK = "CLIENT"
 HEALTH_SK = "HEALTH"
 LRS_KEY_SK = "LRSKEY"
 STATEMENT_SK = "STATEMENT"
+COURSE_SK = "COURSE"
+COURSE_SLUG_SK = "CSLUG"
+UPLOAD_SK = "UPLOAD"
+ENROLLMENT_SK = "ENROLLMENT"
+ATTEMPT_SK = "ATTEMPT"
+LIBRARY = "library"  # the owner of the operator's shared library courses
 EVENT_SHARDS = 16
 STATEMENT_SHARDS = 16
 
@@ -186,6 +203,92 @@ def document_sk(part: str, id_hash: str) -> str:
 
 def document_part_prefix(part: str) -> str:
     return f"{_seg(part)}#"
+
+
+# courses: owned by a tenant (`T#<t>#`) or by the operator's shared library (`LIB#`)
+def _owner(owner: str) -> str:
+    return "LIB#" if owner == LIBRARY else _tenant(owner)
+
+
+def course_pk(owner: str, course_id: str) -> str:
+    """A course's partition: the course item, its versions and (library courses) its grants."""
+    return f"{_owner(owner)}COURSE#{_seg(course_id)}"
+
+
+def courses_gsi1pk(owner: str) -> str:
+    return f"{_owner(owner)}COURSES"
+
+
+def courses_gsi1sk(created_at: str, course_id: str) -> str:
+    return f"{created_at}#{_seg(course_id)}"
+
+
+def version_sk(number: int) -> str:
+    return f"V#{number:06d}"
+
+
+def version_prefix() -> str:
+    return "V#"
+
+
+def library_slug_pk(slug: str) -> str:
+    return f"LIB#CSLUG#{_seg(slug)}"
+
+
+def grant_sk(grantee_id: str) -> str:
+    return f"GRANT#{_seg(grantee_id)}"
+
+
+def grants_gsi1pk(grantee_id: str) -> str:
+    return f"{_tenant(grantee_id)}GRANTS"
+
+
+def catalog_pk(tenant_id: str) -> str:
+    """A tenant's catalog: one entry per course it sees (own, library, its partner's), with its overlay."""
+    return f"{_tenant(tenant_id)}CATALOG"
+
+
+def catalog_course_sk(course_id: str) -> str:
+    return f"COURSE#{_seg(course_id)}"
+
+
+def catalog_course_prefix() -> str:
+    return "COURSE#"
+
+
+def viewers_gsi2pk(owner: str, course_id: str) -> str:
+    """The catalog entries of one course across tenants: what a new version fans out to."""
+    return f"{_owner(owner)}VIEWERS#{_seg(course_id)}"
+
+
+def viewer_gsi2sk(tenant_id: str) -> str:
+    return _seg(tenant_id)
+
+
+def upload_pk(owner: str, upload_id: str) -> str:
+    return f"{_owner(owner)}UPLOAD#{_seg(upload_id)}"
+
+
+# enrollments and attempts
+def enrollment_pk(tenant_id: str, enrollment_id: str) -> str:
+    return f"{_tenant(tenant_id)}ENR#{_seg(enrollment_id)}"
+
+
+def enrollment_claim_sk(course_id: str) -> str:
+    """In the user's partition: the one enrollment of the user in a course (uniqueness)."""
+    return f"ENRCLAIM#{_seg(course_id)}"
+
+
+def user_enrollments_gsi1pk(tenant_id: str, user_id: str) -> str:
+    return f"{_tenant(tenant_id)}USER#{_seg(user_id)}#ENRS"
+
+
+def user_enrollments_gsi1sk(created_at: str, enrollment_id: str) -> str:
+    return f"{created_at}#{_seg(enrollment_id)}"
+
+
+def attempt_pk(tenant_id: str, attempt_id: str) -> str:
+    return f"{_tenant(tenant_id)}ATTEMPT#{_seg(attempt_id)}"
 
 
 def health_pk() -> str:

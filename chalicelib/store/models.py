@@ -182,3 +182,140 @@ class XapiDocument(Item, discriminator="XapiDocument"):
     content_type = UnicodeAttribute()
     etag = UnicodeAttribute()
     updated = UnicodeAttribute()
+
+
+# courses (chalicelib.catalog) -------------------------------------------------------------------------
+class Course(Item, discriminator="Course"):
+    """A course of a tenant's private library, or of the operator's shared library (owner `library`)."""
+
+    id = UnicodeAttribute()
+    owner = UnicodeAttribute()  # a tenant id, or keys.LIBRARY
+    slug = UnicodeAttribute(null=True)
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # active | archived
+    allow_self_enroll = BooleanAttribute(default=False)
+    share_with_customers = BooleanAttribute(default=False)  # a partner's course, seen by its customers
+    latest_version = NumberAttribute(null=True)  # the latest published version
+    latest = MapAttribute[str, Any](null=True)  # a summary of that version (format, scos, publishedAt)
+    next_version = NumberAttribute(default=1)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class CourseSlugClaim(Item, discriminator="CourseSlugClaim"):
+    course_id = UnicodeAttribute()
+
+
+class CourseVersion(Item, discriminator="CourseVersion"):
+    """An immutable content version: draft -> published -> retired."""
+
+    course_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    number = NumberAttribute()
+    status = UnicodeAttribute()
+    format = UnicodeAttribute()  # scorm12 | scorm2004 | cmi5 | xapi
+    edition = UnicodeAttribute(null=True)
+    package_title = UnicodeAttribute()
+    content_prefix = UnicodeAttribute()  # S3 prefix of the extracted files
+    scos = ListAttribute[MapAttribute[str, Any]](default=list)
+    choice = BooleanAttribute(default=True)
+    flow = BooleanAttribute(default=True)
+    file_count = NumberAttribute()
+    total_bytes = NumberAttribute()
+    upload_id = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    published_at = UnicodeAttribute(null=True)
+    retired_at = UnicodeAttribute(null=True)
+
+
+class CourseGrant(Item, discriminator="CourseGrant"):
+    """A library course granted to a tenant (and, for a partner, to its customers)."""
+
+    course_id = UnicodeAttribute()
+    grantee_id = UnicodeAttribute()
+    include_customers = BooleanAttribute(default=False)
+    granted_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class CatalogEntry(Item, discriminator="CatalogEntry"):
+    """A tenant's view of one course: the owner's fields as of the latest version, and its overlay."""
+
+    tenant_id = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    source = UnicodeAttribute()  # own | library | partner
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    allow_self_enroll = BooleanAttribute(default=False)
+    latest_version = NumberAttribute(null=True)
+    latest = MapAttribute[str, Any](null=True)
+    overlay = MapAttribute[str, Any](default=dict)  # the tenant's customisations: survive new versions
+    updated_at = UnicodeAttribute()
+
+
+class Upload(Item, discriminator="Upload"):
+    """A package upload: pending -> ingested (a new draft version) | rejected (with its problem)."""
+
+    id = UnicodeAttribute()
+    owner = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+    object_key = UnicodeAttribute()
+    status = UnicodeAttribute()
+    problem = MapAttribute[str, Any](null=True)
+    version_number = NumberAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+# enrollments and attempts -----------------------------------------------------------------------------
+class Enrollment(Item, discriminator="Enrollment"):
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+    course_owner = UnicodeAttribute()
+    version = NumberAttribute()  # the content version the learner is on
+    source = UnicodeAttribute()  # self | manager | rule | crm | import | recertification
+    status = UnicodeAttribute()  # enrolled | in_progress | completed | failed | withdrawn | expired
+    due_date = UnicodeAttribute(null=True)
+    attempt_id = UnicodeAttribute(null=True)  # the current attempt
+    score = NumberAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class EnrollmentClaim(Item, discriminator="EnrollmentClaim"):
+    enrollment_id = UnicodeAttribute()
+
+
+class Attempt(Item, discriminator="Attempt"):
+    """One attempt at a course version; `runtime` holds each SCO's state under `s<index>`."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    enrollment_id = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+    course_owner = UnicodeAttribute()
+    course_title = UnicodeAttribute()
+    version = NumberAttribute()
+    format = UnicodeAttribute()
+    content_prefix = UnicodeAttribute()
+    scos = ListAttribute[MapAttribute[str, Any]](default=list)
+    choice = BooleanAttribute(default=True)
+    flow = BooleanAttribute(default=True)
+    runtime = MapAttribute[str, Any](default=dict)
+    status = UnicodeAttribute()  # in_progress | completed
+    success = UnicodeAttribute(null=True)
+    score = NumberAttribute(null=True)
+    started_at = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()

@@ -253,7 +253,8 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
     assert {"T#", "OP#"} <= vocab.prefixes
     assert {"USER#", "EMAIL#", "CLIENT#", "EVENTS#"} <= vocab.segments
     assert {"TENANT", "PROFILE", "USERS", "HEALTH"} <= vocab.words
-    assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT"} == vocab.sort_keys
+    assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT", "COURSE", "CSLUG",
+            "UPLOAD", "ENROLLMENT", "ATTEMPT"} == vocab.sort_keys
 
 
 # --- the access-pattern document ----------------------------------------------------------------------

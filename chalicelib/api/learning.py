@@ -1,0 +1,90 @@
+"""Learning routes: enrollments, attempts, the player page and its runtime commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.http.routing import Call, Reply, route
+from chalicelib.lazy import lazy
+
+bp = Blueprint(__name__)
+enrollment = lazy("chalicelib.enrollment.service")
+attempts = lazy("chalicelib.content.attempts")
+TAG, PLAYER_TAG = "Enrollments", "Player"
+T = "/v1/tenants/{tenantId}"
+RUNTIME_TYPES = ("application/json", "text/plain")  # a sendBeacon commit is text/plain
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@route(bp, "POST", T + "/enrollments", summary="Enroll a user in a course (again: the existing enrollment)",
+       tag=TAG, scope="enrollments:write", body="CreateEnrollment", status=201, responses=(400, 403))
+def create_enrollment(call: Call) -> Any:
+    doc, created = enrollment.enroll(call.ctx, call.body)
+    return Reply(doc, 201 if created else 200,
+                 {"Location": f"/v1/tenants/{call.params['tenantId']}/enrollments/{doc['id']}"})
+
+
+@route(bp, "GET", T + "/enrollments/{enrollmentId}", summary="Get an enrollment", tag=TAG,
+       scope="enrollments:read")
+def get_enrollment(call: Call) -> Any:
+    return enrollment.get_enrollment(call.ctx, call.params["enrollmentId"])
+
+
+@route(bp, "GET", T + "/users/{userId}/enrollments", summary="A user's enrollments", tag=TAG,
+       scope="enrollments:read", query="PageQuery")
+def list_user_enrollments(call: Call) -> Any:
+    return enrollment.list_user_enrollments(call.ctx, call.params["userId"], call.query)
+
+
+@route(bp, "GET", T + "/me/enrollments", summary="The caller's enrollments", tag=TAG, scope="enrollments:read",
+       query="PageQuery")
+def list_my_enrollments(call: Call) -> Any:
+    return enrollment.list_user_enrollments(call.ctx, call.subject, call.query)
+
+
+@route(bp, "POST", T + "/enrollments/{enrollmentId}/attempts",
+       summary="Start (or resume) the learner's attempt: returns its launchUrl", tag=PLAYER_TAG,
+       scope="learning:play", status=201, responses=(403, 409))
+def start_attempt(call: Call) -> Any:
+    doc, created = attempts.start(call.ctx, call.params["enrollmentId"])
+    return Reply(doc, 201 if created else 200)
+
+
+@route(bp, "GET", T + "/attempts/{attemptId}", summary="An attempt: status, score, version, each SCO's state",
+       tag=PLAYER_TAG, scope="enrollments:read")
+def get_attempt(call: Call) -> Any:
+    return attempts.get_attempt(call.ctx, call.params["attemptId"])
+
+
+@route(bp, "GET", T + "/attempts/{attemptId}/launch",
+       summary="The player page (authorised by the launch token in the URL)", tag=PLAYER_TAG, public=True,
+       produces="text/html", responses=(401, 404))
+def launch_attempt(call: Call) -> Any:
+    query = call.request.query_params or {}
+    context = attempts.player_context(call.params["tenantId"], call.params["attemptId"], query.get("token"),
+                                      query.get("sco"))
+    return Reply(attempts.render_player(context), 200,
+                 {"Content-Type": "text/html; charset=utf-8", **NO_STORE, "Referrer-Policy": "same-origin"})
+
+
+def _commit(call: Call) -> Any:
+    query = call.request.query_params or {}
+    return Reply(attempts.commit(call.params["tenantId"], call.params["attemptId"], query.get("token"),
+                                 call.request.raw_body or b""), 200, NO_STORE)
+
+
+@route(bp, "PUT", T + "/attempts/{attemptId}/runtime",
+       summary="A SCORM runtime commit, as JSON (same as POST; authorised by the token in the URL)",
+       tag=PLAYER_TAG, public=True, content_types=RUNTIME_TYPES, responses=(400, 401, 404))
+def put_runtime(call: Call) -> Any:
+    return _commit(call)
+
+
+@route(bp, "POST", T + "/attempts/{attemptId}/runtime",
+       summary="A SCORM runtime commit: the player's JSON POSTs and the text/plain beacon on terminate",
+       tag=PLAYER_TAG,
+       public=True, idempotent=False, content_types=RUNTIME_TYPES, responses=(400, 401, 404))
+def post_runtime(call: Call) -> Any:
+    return _commit(call)

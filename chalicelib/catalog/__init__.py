@@ -1,0 +1,1 @@
+"""The catalog: courses and versions (private and shared libraries), grants, each tenant's view."""

@@ -1,0 +1,1 @@
+"""Enrollment: users in courses and paths (self, manager, rules, CRM, import, recertification)."""

@@ -1,0 +1,124 @@
+"""Enrollments of users in courses (the minimal slice the player needs; rules, CRM and SCIM come later).
+
+One enrollment per user and course, enforced by a claim item in the user's partition written in the
+same transaction; enrolling again returns the existing enrollment. An enrollment pins the content
+version it starts on: new enrollments take the latest published version, learners in progress stay.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib import observability
+from chalicelib.auth.principal import TenantContext
+from chalicelib.catalog.catalog import load_entry
+from chalicelib.clock import new_id, utcnow_iso
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.events.outbox import event_item
+from chalicelib.store import keys, pagination
+from chalicelib.store.models import Enrollment, EnrollmentClaim, Item, User
+from chalicelib.store.tx import Tx, TxConflict
+from chalicelib.users.service import load_user
+
+
+def to_json(e: Enrollment) -> dict[str, Any]:
+    return {
+        "id": e.id, "tenantId": e.tenant_id, "userId": e.user_id, "courseId": e.course_id,
+        "courseOwner": e.course_owner, "version": int(e.version), "source": e.source, "status": e.status,
+        "dueDate": e.due_date, "attemptId": e.attempt_id,
+        "score": None if e.score is None else float(e.score), "completedAt": e.completed_at,
+        "createdAt": e.created_at, "updatedAt": e.updated_at,
+    }
+
+
+def _source(ctx: TenantContext, user: User, self_enroll_allowed: bool) -> str:
+    p = ctx.principal
+    if ctx.acts_as_admin:
+        return "self" if user.id == p.subject else "manager"
+    if user.id == p.subject:
+        if not self_enroll_allowed:
+            raise Forbidden("This course does not allow self-enrollment.")
+        return "self"
+    if p.has_role("manager") and user.manager_id == p.subject:
+        return "manager"
+    raise Forbidden("Managers enroll only their own reports.")
+
+
+def enroll(ctx: TenantContext, body: Any) -> tuple[dict[str, Any], bool]:
+    """(enrollment, created): a second enrollment of the same user in the same course returns the first."""
+    try:
+        user = load_user(ctx.tenant_id, body.userId)
+    except NotFound:
+        raise ValidationFailed("userId must be a user of this tenant.",
+                               errors=[field_error("userId", "no such user")]) from None
+    try:
+        entry = load_entry(ctx.tenant_id, body.courseId)
+    except NotFound:
+        raise ValidationFailed("courseId must be a course in this tenant's catalog.",
+                               errors=[field_error("courseId", "not in the catalog")]) from None
+    if user.status != "active":
+        raise ValidationFailed("The user is deactivated.", errors=[field_error("userId", "deactivated")])
+    if entry.latest_version is None:
+        raise ValidationFailed("The course has no published version yet.",
+                               errors=[field_error("courseId", "no published version")])
+    source = _source(ctx, user, bool(entry.allow_self_enroll))
+    now = utcnow_iso()
+    enrollment_id = new_id("en")
+    enrollment = Enrollment(
+        PK=keys.enrollment_pk(ctx.tenant_id, enrollment_id), SK=keys.ENROLLMENT_SK, id=enrollment_id,
+        tenant_id=ctx.tenant_id, user_id=user.id, course_id=entry.course_id, course_owner=entry.owner,
+        version=int(entry.latest_version), source=source, status="enrolled",
+        due_date=body.dueDate.isoformat() if body.dueDate else None, created_by=ctx.principal.subject,
+        created_at=now, updated_at=now)
+    enrollment.GSI1PK = keys.user_enrollments_gsi1pk(ctx.tenant_id, user.id)
+    enrollment.GSI1SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
+    tx = Tx()
+    tx.put(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, user.id), SK=keys.enrollment_claim_sk(entry.course_id),
+                           enrollment_id=enrollment.id), Item.PK.does_not_exist(), "claim")
+    tx.put(enrollment, Item.PK.does_not_exist(), "enrollment")
+    tx.put(event_item(ctx.tenant_id, "EnrollmentCreated", {"enrollment": to_json(enrollment)},
+                      actor=ctx.principal.subject, correlation_id=ctx.correlation_id))
+    try:
+        tx.commit()
+    except TxConflict:
+        claim = EnrollmentClaim.get(keys.user_pk(ctx.tenant_id, user.id), keys.enrollment_claim_sk(entry.course_id))
+        return to_json(load_enrollment(ctx.tenant_id, claim.enrollment_id)), False
+    observability.count("EnrollmentCreated")
+    return to_json(enrollment), True
+
+
+def load_enrollment(tenant_id: str, enrollment_id: str) -> Enrollment:
+    try:
+        return Enrollment.get(keys.enrollment_pk(tenant_id, enrollment_id), keys.ENROLLMENT_SK)
+    except (Model.DoesNotExist, ValueError):
+        raise NotFound("No such enrollment.") from None
+
+
+def can_see_user(ctx: TenantContext, user_id: str) -> bool:
+    """Admins see everyone's learning; learners their own; managers their reports' (one read)."""
+    if ctx.acts_as_admin or user_id == ctx.principal.subject:
+        return True
+    if not ctx.principal.has_role("manager"):
+        return False
+    try:
+        return load_user(ctx.tenant_id, user_id).manager_id == ctx.principal.subject
+    except NotFound:
+        return False
+
+
+def get_enrollment(ctx: TenantContext, enrollment_id: str) -> dict[str, Any]:
+    enrollment = load_enrollment(ctx.tenant_id, enrollment_id)
+    if not can_see_user(ctx, enrollment.user_id):
+        raise NotFound("No such enrollment.")
+    return to_json(enrollment)
+
+
+def list_user_enrollments(ctx: TenantContext, user_id: str, query: Any) -> dict[str, Any]:
+    if not keys.is_safe(user_id) or not can_see_user(ctx, user_id):
+        raise NotFound("No such user.")
+    listing = partial(Enrollment.gsi1.query, keys.user_enrollments_gsi1pk(ctx.tenant_id, user_id),
+                      scan_index_forward=False)
+    return pagination.page(listing, f"enrollments|{ctx.tenant_id}|{user_id}", query, to_json, Enrollment)

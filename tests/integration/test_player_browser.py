@@ -1,0 +1,130 @@
+"""End to end in a real Chromium: a new tenant uploads a SCORM package, publishes it, enrolls a learner,
+who plays it in the player; the attempt completes with its score and content version, and a relaunch
+resumes where the learner left off. All over HTTP against the stack `make run` starts."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from chalicelib.content import starter
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+PASSWORD = "correct-horse-battery"
+
+
+def _multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+                 f"Content-Type: application/zip\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _upload(stack: Any, token: str, base: str, package: bytes) -> dict[str, Any]:
+    import urllib.request
+
+    slot = stack.call("POST", f"{base}/uploads", {"fileName": "course.zip"}, token)
+    assert slot.status == 201, slot.body
+    post = slot.json()["upload"]
+    body, content_type = _multipart(post["fields"], "file", "course.zip", package)
+    req = urllib.request.Request(post["url"], data=body, method="POST", headers={"Content-Type": content_type})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status in (200, 201, 204)
+    deadline = time.monotonic() + 60  # the S3 event reaches the ingest handler through SQS and the pump
+    while time.monotonic() < deadline:
+        upload = stack.call("GET", f"{base}/uploads/{slot.json()['id']}", token=token).json()
+        if upload["status"] in ("ingested", "rejected"):
+            return dict(upload)
+        time.sleep(0.25)
+    pytest.fail(f"the upload was not ingested in time:\n{stack.output()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _attempt(stack: Any, tenant: str, token: str, enrollment_id: str) -> dict[str, Any]:
+    reply = stack.call("POST", f"/v1/tenants/{tenant}/enrollments/{enrollment_id}/attempts", token=token)
+    assert reply.status in (200, 201), reply.body
+    return dict(reply.json())
+
+
+def _wait_for(stack: Any, path: str, token: str, done: Any, what: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    doc: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        doc = stack.call("GET", path, token=token).json()
+        if done(doc):
+            return doc
+        time.sleep(0.2)
+    pytest.fail(f"{what}: {doc}")
+
+
+def test_upload_publish_enroll_play_complete_and_resume(stack: Any, chromium: Any) -> None:
+    tenant = stack.make_tenant(f"player-{uuid.uuid4().hex[:8]}")["id"]
+    stack.make_user(tenant, "admin@player.example", ["admin"], PASSWORD)
+    admin = stack.login(tenant, "admin@player.example", PASSWORD)
+    learner = stack.make_user(tenant, "rep@player.example", ["learner"], PASSWORD, token=admin)
+    rep = stack.login(tenant, "rep@player.example", PASSWORD)
+
+    course = stack.call("POST", f"/v1/tenants/{tenant}/courses", {"title": "Prospecting 101"}, admin).json()
+    base = f"/v1/tenants/{tenant}/courses/{course['id']}"
+    upload = _upload(stack, admin, base, starter.build("prospecting-101"))
+    assert upload["status"] == "ingested", upload
+    published = stack.call("POST", f"{base}/versions/{upload['versionNumber']}/publish", token=admin)
+    assert published.status == 200, published.body
+    enrolled = stack.call("POST", f"/v1/tenants/{tenant}/enrollments",
+                          {"userId": learner["id"], "courseId": course["id"]}, admin)
+    assert enrolled.status == 201, enrolled.body
+    enrollment = enrolled.json()
+
+    # first session: read two pages, then close the tab
+    attempt = _attempt(stack, tenant, rep, enrollment["id"])
+    page = chromium.new_page()
+    page.goto(stack.api + attempt["launchUrl"])
+    sco = page.frame_locator('[data-testid="sco-frame"]')
+    first_title = sco.locator('[data-testid="page-title"]').inner_text()
+    sco.locator('[data-testid="next"]').click()
+    sco.locator('[data-testid="next"]').click()
+    third_title = sco.locator('[data-testid="page-title"]').inner_text()
+    assert third_title != first_title
+    page.close(run_before_unload=True)
+    path = f"/v1/tenants/{tenant}/attempts/{attempt['id']}"
+    saved = _wait_for(stack, path, rep, lambda d: d["scos"][0]["location"] == "2", "the location was not saved")
+    assert saved["status"] == "in_progress"
+
+    # relaunch: the same attempt, resumed on the third page; finish the quiz and close
+    again = _attempt(stack, tenant, rep, enrollment["id"])
+    assert again["id"] == attempt["id"]
+    page = chromium.new_page()
+    page.goto(stack.api + again["launchUrl"])
+    sco = page.frame_locator('[data-testid="sco-frame"]')
+    assert sco.locator('[data-testid="page-title"]').inner_text() == third_title
+    sco.locator('[data-testid="next"]').click()
+    for question, answer in starter.STARTER["prospecting-101"].answers.items():
+        sco.locator(f'input[name="{question}"][value="{answer}"]').check()
+    sco.locator('[data-testid="submit-quiz"]').click()
+    assert "Score: 100%" in sco.locator('[data-testid="result"]').inner_text()
+    page.close(run_before_unload=True)
+
+    done = _wait_for(stack, path, rep, lambda d: d["status"] == "completed", "the attempt did not complete")
+    assert done["score"] == 100.0 and done["success"] == "passed"
+    assert done["version"] == upload["versionNumber"] and done["durationSeconds"] > 0
+    final = stack.call("GET", f"/v1/tenants/{tenant}/enrollments/{enrollment['id']}", token=rep).json()
+    assert final["status"] == "completed" and final["version"] == upload["versionNumber"]
