@@ -25,6 +25,7 @@ class Settings:
     sender_email: str
     uploads_queue_name: str
     uploads_prefix: str
+    public_url: str | None
 
     @property
     def is_local(self) -> bool:
@@ -56,6 +57,8 @@ def settings() -> Settings:
         # S3 ObjectCreated events under uploads_prefix go to this queue (deployed: infra/'s UploadsQueue)
         uploads_queue_name=os.environ.get("ONRAMP_UPLOADS_QUEUE", f"onramp-package-uploads-{stage}"),
         uploads_prefix="uploads/",
+        # the API's public base URL (deployed: the CloudFront domain); else taken from the request's Host
+        public_url=(os.environ.get("ONRAMP_PUBLIC_URL") or "").rstrip("/") or None,
     )
 
 

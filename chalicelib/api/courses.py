@@ -14,6 +14,7 @@ bp = Blueprint(__name__)
 courses = lazy("chalicelib.catalog.courses")
 catalog = lazy("chalicelib.catalog.catalog")
 ingest = lazy("chalicelib.content.ingest")
+paths = lazy("chalicelib.catalog.paths")
 TAG, LIB_TAG = "Courses", "Shared library"
 T = "/v1/tenants/{tenantId}"
 LIB = "/v1/library/courses"
@@ -117,6 +118,38 @@ def create_upload(call: Call) -> Any:
        tag=TAG, scope="courses:read", responses=(403,))
 def get_upload(call: Call) -> Any:
     return ingest.get_upload(_admin(call), call.params["courseId"], call.params["uploadId"])
+
+
+# -- learning paths -------------------------------------------------------------------------------------
+@route(bp, "POST", T + "/paths", summary="Create a learning path: ordered catalog courses with prerequisites",
+       tag=TAG, scope="courses:write", body="CreatePath", status=201, responses=(400, 403))
+def create_path(call: Call) -> Any:
+    path = paths.create_path(call.ctx, call.body)
+    return Reply(path, 201, {"Location": f"/v1/tenants/{call.params['tenantId']}/paths/{path['id']}"})
+
+
+@route(bp, "GET", T + "/paths", summary="List the tenant's learning paths", tag=TAG, scope="courses:read",
+       query="PageQuery")
+def list_paths(call: Call) -> Any:
+    return paths.list_paths(call.ctx, call.query)
+
+
+@route(bp, "GET", T + "/paths/{pathId}", summary="Get a learning path", tag=TAG, scope="courses:read")
+def get_path(call: Call) -> Any:
+    return paths.get_path(call.ctx, call.params["pathId"])
+
+
+@route(bp, "PATCH", T + "/paths/{pathId}", summary="Change a learning path's title or description", tag=TAG,
+       scope="courses:write", body="UpdatePath", responses=(400, 403))
+def update_path(call: Call) -> Any:
+    return paths.update_path(call.ctx, call.params["pathId"], call.body)
+
+
+@route(bp, "GET", T + "/users/{userId}/paths/{pathId}/progress",
+       summary="A learner's progress on a path: each course's status, locked until its prerequisites are done",
+       tag=TAG, scope="enrollments:read")
+def path_progress(call: Call) -> Any:
+    return paths.progress(call.ctx, call.params["userId"], call.params["pathId"])
 
 
 # -- the operator's shared library ----------------------------------------------------------------------

@@ -12,18 +12,20 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 enrollment = lazy("chalicelib.enrollment.service")
 attempts = lazy("chalicelib.content.attempts")
+cmi5 = lazy("chalicelib.content.cmi5")
 TAG, PLAYER_TAG = "Enrollments", "Player"
 T = "/v1/tenants/{tenantId}"
 RUNTIME_TYPES = ("application/json", "text/plain")  # a sendBeacon commit is text/plain
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@route(bp, "POST", T + "/enrollments", summary="Enroll a user in a course (again: the existing enrollment)",
+@route(bp, "POST", T + "/enrollments",
+       summary="Enroll a user in a course or a learning path (again: the existing enrollments, 200)",
        tag=TAG, scope="enrollments:write", body="CreateEnrollment", status=201, responses=(400, 403))
 def create_enrollment(call: Call) -> Any:
     doc, created = enrollment.enroll(call.ctx, call.body)
-    return Reply(doc, 201 if created else 200,
-                 {"Location": f"/v1/tenants/{call.params['tenantId']}/enrollments/{doc['id']}"})
+    where = {"Location": f"/v1/tenants/{call.params['tenantId']}/enrollments/{doc['id']}"} if "id" in doc else {}
+    return Reply(doc, 201 if created else 200, where)
 
 
 @route(bp, "GET", T + "/enrollments/{enrollmentId}", summary="Get an enrollment", tag=TAG,
@@ -88,3 +90,35 @@ def put_runtime(call: Call) -> Any:
        public=True, idempotent=False, content_types=RUNTIME_TYPES, responses=(400, 401, 404))
 def post_runtime(call: Call) -> Any:
     return _commit(call)
+
+
+def base_url(request: Any) -> str:
+    """The API's public base URL: ONRAMP_PUBLIC_URL, else the scheme and host the request came to."""
+    from chalicelib.config import settings
+
+    if settings().public_url:
+        return str(settings().public_url)
+    headers = request.headers or {}
+    scheme = headers.get("x-forwarded-proto") or ("https" if request.context.get("stage") not in (None, "api")
+                                                  else "http")
+    return f"{scheme}://{headers.get('host', '127.0.0.1')}"
+
+
+@route(bp, "GET", T + "/attempts/{attemptId}/cmi5/launch",
+       summary="cmi5: launch an AU with the cmi5 launch parameters (302; launch token in the URL)", tag=PLAYER_TAG,
+       public=True, produces="text/html", responses=(302, 401, 404))
+def cmi5_launch(call: Call) -> Any:
+    query = call.request.query_params or {}
+    url = attempts.cmi5_launch_url(call.params["tenantId"], call.params["attemptId"], query.get("token"),
+                                   query.get("sco"), base_url(call.request))
+    return Reply("", 302, {"Location": url, **NO_STORE, "Referrer-Policy": "no-referrer"})
+
+
+@route(bp, "POST", T + "/attempts/{attemptId}/cmi5/fetch",
+       summary="cmi5: the AU's LRS auth-token, once (fetch token in the URL; errors as cmi5 error codes)",
+       tag=PLAYER_TAG, public=True, idempotent=False, content_types=("application/json", "text/plain",
+                                                                      "application/x-www-form-urlencoded"))
+def cmi5_fetch(call: Call) -> Any:
+    query = call.request.query_params or {}
+    return Reply(cmi5.fetch_token(call.params["tenantId"], call.params["attemptId"], query.get("token")), 200,
+                 NO_STORE)

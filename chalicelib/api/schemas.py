@@ -99,7 +99,7 @@ class UserListQuery(PageQuery):
 
 class CreateClient(Strict):
     name: Name
-    scopes: list[Scope] = Field(min_length=1, max_length=16)
+    scopes: list[Scope] = Field(min_length=1, max_length=64)
 
 
 class CreateSession(Strict):
@@ -151,6 +151,26 @@ class GrantCourse(Strict):
 
 
 class CreateEnrollment(Strict):
+    """A course (`courseId`) or a learning path (`pathId`: every course of it, prerequisites enforced)."""
+
     userId: Id
-    courseId: Id
+    courseId: Id | None = None
+    pathId: Id | None = None
     dueDate: date | None = None
+
+
+class PathCourse(Strict):
+    courseId: Id
+    prerequisites: list[Id] = Field(default_factory=list, max_length=50,
+                                    description="Courses earlier in the path to complete first.")
+
+
+class CreatePath(Strict):
+    title: Name
+    description: Text | None = None
+    courses: list[PathCourse] = Field(min_length=1, max_length=50, description="In order.")
+
+
+class UpdatePath(Strict):
+    title: Name | None = None
+    description: Text | None = None

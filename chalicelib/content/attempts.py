@@ -24,14 +24,14 @@ from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.config import settings
 from chalicelib.content import launch
 from chalicelib.enrollment.service import can_see_user, load_enrollment
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.errors import Conflict, Forbidden, NotFound, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys
 from chalicelib.store.models import Attempt, Enrollment, Item, Tenant, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.users.service import load_user
 
-PLAYABLE = {"scorm12", "scorm2004"}
+PLAYABLE = {"scorm12", "scorm2004", "cmi5"}
 
 
 def _num(value: Any) -> Any:
@@ -99,6 +99,7 @@ def start(ctx: TenantContext, enrollment_id: str) -> tuple[dict[str, Any], bool]
         raise NotFound("No such enrollment.")
     if enrollment.status in ("withdrawn", "expired"):
         raise Conflict(f"The enrollment is {enrollment.status}.")
+    _check_prerequisites(ctx.tenant_id, enrollment)
     if enrollment.attempt_id:
         current = load_attempt(ctx.tenant_id, enrollment.attempt_id)
         if current.status == "in_progress":
@@ -123,6 +124,20 @@ def start(ctx: TenantContext, enrollment_id: str) -> tuple[dict[str, Any], bool]
     return {**attempt_json(attempt), "launchUrl": launch_url(ctx.tenant_id, attempt)}, True
 
 
+def _check_prerequisites(tenant_id: str, enrollment: Enrollment) -> None:
+    """A course of a learning path starts once the courses it requires are completed."""
+    from chalicelib.enrollment.service import existing
+
+    for course_id in enrollment.requires or []:
+        try:
+            done = existing(tenant_id, enrollment.user_id, course_id).status == "completed"
+        except NotFound:
+            done = False
+        if not done:
+            raise Conflict(f"Complete {course_id} first: this course of the learning path requires it.",
+                           errors=[field_error("requires", course_id)])
+
+
 def _new_attempt(ctx: TenantContext, enrollment: Enrollment) -> Attempt:
     version = load_version(enrollment.course_owner, enrollment.course_id, int(enrollment.version))
     if version.format not in PLAYABLE:
@@ -142,13 +157,16 @@ def _new_attempt(ctx: TenantContext, enrollment: Enrollment) -> Attempt:
 
 # -- the player page ------------------------------------------------------------------------------------
 def _pick(attempt: Attempt, requested: str | None) -> int:
+    """The SCO to show: the one asked for where the package's navigation allows it (any with choice; with
+    flow only, one whose predecessors are complete), else the first incomplete one."""
     ids = [plain(s)["id"] for s in attempt.scos or []]
+    states = sco_states(attempt)
+    first_open = next((i for i, state in enumerate(states) if not state.get("completedAt")), 0)
     if requested in ids:
-        return ids.index(str(requested))
-    for index, state in enumerate(sco_states(attempt)):
-        if not state.get("completedAt"):
-            return index
-    return 0
+        wanted = ids.index(str(requested))
+        if attempt.choice or wanted <= first_open:
+            return wanted
+    return first_open
 
 
 def _brand(tenant_id: str) -> dict[str, Any]:
@@ -156,6 +174,8 @@ def _brand(tenant_id: str) -> dict[str, Any]:
         tenant = Tenant.get(keys.tenant_pk(tenant_id), keys.TENANT_SK)
     except Model.DoesNotExist:
         raise NotFound("No such attempt.") from None
+    if tenant.status != "active":  # a suspended tenant's launch links stop with it
+        raise NotFound("No such attempt.")
     branding = plain(tenant.branding) if tenant.branding else {}
     return {"name": branding.get("displayName") or tenant.name, **branding}
 
@@ -163,10 +183,7 @@ def _brand(tenant_id: str) -> dict[str, Any]:
 def player_context(tenant_id: str, attempt_id: str, token: str | None, requested: str | None) -> dict[str, Any]:
     from chalicelib.content import runtime
 
-    claims = launch.verify("launch", token, t=tenant_id, a=attempt_id)
-    attempt = load_attempt(tenant_id, attempt_id)
-    if attempt.user_id != claims.get("u"):
-        raise NotFound("No such attempt.")
+    attempt = _launched_attempt(tenant_id, attempt_id, token)
     index = _pick(attempt, requested)
     scos = [plain(s) for s in attempt.scos or []]
     sco, state = scos[index], sco_states(attempt)[index]
@@ -174,24 +191,82 @@ def player_context(tenant_id: str, attempt_id: str, token: str | None, requested
     commit = launch.sign("commit", {"t": tenant_id, "a": attempt.id, "u": attempt.user_id, "i": index,
                                     "s": new_id("ss"), "std": attempt.format, "m": sco.get("masteryScore"),
                                     "ct": sco.get("completionThreshold")})
-    cmi = runtime.resume_cmi(attempt.format, state.get("cmi"), learner_id=attempt.user_id,
-                             learner_name=str(state.get("learnerName") or attempt.user_id),
-                             total_seconds=total_seconds(state), mastery=sco.get("masteryScore"),
-                             completion_threshold=sco.get("completionThreshold"),
-                             launch_data=sco.get("launchData"))
+    cmi = {} if attempt.format == "cmi5" else runtime.resume_cmi(
+        attempt.format, state.get("cmi"), learner_id=attempt.user_id,
+        learner_name=str(state.get("learnerName") or attempt.user_id), total_seconds=total_seconds(state),
+        mastery=sco.get("masteryScore"), completion_threshold=sco.get("completionThreshold"),
+        launch_data=sco.get("launchData"))
     base = f"/v1/tenants/{tenant_id}/attempts/{attempt.id}"
     doc = attempt_json(attempt)
+
+    def url(s: dict[str, Any]) -> str:  # a cmi5 AU launches through the cmi5 route, with its parameters
+        if attempt.format == "cmi5":
+            return f"{base}/cmi5/launch?token={quote(token or '')}&sco={quote(s['id'], safe='')}"
+        return f"/play/{content}/{s['launch']}"
+
     return {
         "brand": _brand(tenant_id), "course_title": attempt.course_title,
         "config": {
             "standard": attempt.format, "attemptId": attempt.id, "scoId": sco["id"],
-            "scos": [{"id": s["id"], "title": s["title"], "url": f"/play/{content}/{s['launch']}"} for s in scos],
+            "scos": [{"id": s["id"], "title": s["title"], "url": url(s), "launchMethod": s.get("launchMethod")}
+                     for s in scos],
             "commitUrl": f"{base}/runtime?token={commit}", "launchUrl": f"{base}/launch?token={quote(token or '')}",
             "cmi": cmi, "navigation": {"choice": bool(attempt.choice), "flow": bool(attempt.flow)},
             "exitUrl": None, "assetBase": "/content/player/",
             "status": {"completion": doc["status"], "success": doc["success"], "score": doc["score"]},
         },
     }
+
+
+def _launched_attempt(tenant_id: str, attempt_id: str, token: str | None) -> Attempt:
+    claims = launch.verify("launch", token, t=tenant_id, a=attempt_id)
+    attempt = load_attempt(tenant_id, attempt_id)
+    if attempt.user_id != claims.get("u"):
+        raise NotFound("No such attempt.")
+    return attempt
+
+
+def cmi5_launch_url(tenant_id: str, attempt_id: str, token: str | None, requested: str | None,
+                    base_url: str) -> str:
+    """Where a cmi5 AU launches: its URL with the cmi5 parameters (LaunchData and "launched" written first)."""
+    from chalicelib.content import cmi5
+
+    attempt = _launched_attempt(tenant_id, attempt_id, token)
+    if attempt.format != "cmi5" or not launch.tenant_active(tenant_id):
+        raise NotFound("No such attempt.")
+    index = _pick(attempt, requested)
+    sco = plain(attempt.scos[index])
+    content = launch.sign("content", {"p": attempt.content_prefix, "t": tenant_id, "a": attempt.id})
+    back = f"{base_url}/v1/tenants/{tenant_id}/attempts/{attempt.id}/launch?token={quote(token or '')}"
+    return cmi5.launch_redirect(tenant_id, attempt, index, base_url, f"{base_url}/play/{content}/{sco['launch']}",
+                                return_url=back)
+
+
+def fold_cmi5(tenant_id: str, credential_key: str, docs: list[dict[str, Any]]) -> None:
+    """An AU's statements, stored through its fetched credential, advance its attempt (cmi5 9.3, moveOn)."""
+    from types import SimpleNamespace
+
+    from chalicelib.content import cmi5
+
+    session = cmi5.session_for(tenant_id, credential_key)
+    if session is None:
+        return
+    attempt = load_attempt(tenant_id, session.attempt_id)
+    au, item = plain(attempt.scos[session.sco_index]), None
+    for doc in docs:
+        completion, success, scaled = cmi5.outcome(doc, au, activity_id=session.activity_id,
+                                                   registration=session.registration)
+        if completion or success:
+            item = _apply(tenant_id, attempt.id, attempt.user_id, session.sco_index, session.session_id,
+                          SimpleNamespace(cmi=None, completion=completion, success=success,
+                                          score=None if scaled is None else {"scaled": scaled}, location=None,
+                                          suspend_data=None, exit=None, interactions=None, session_seconds=None))
+    if item is not None:
+        attempt = Attempt.from_raw_data(item)
+        status = _rollup(attempt)
+        if status is not None:
+            _finish(attempt, *status)
+            cmi5.record_satisfied(tenant_id, attempt, session.session_id)  # a no-op if already stored
 
 
 def render_player(context: dict[str, Any]) -> str:
@@ -209,13 +284,14 @@ def commit(tenant_id: str, attempt_id: str, token: str | None, body: bytes) -> d
                                   completion_threshold=claims.get("ct"))
     item = _apply(tenant_id, attempt_id, str(claims["u"]), int(claims["i"]), str(claims["s"]), parsed)
     attempt = Attempt.from_raw_data(item)
-    status = _rollup(attempt)
-    if status is not None:
-        _finish(attempt, *status)
-        attempt = load_attempt(tenant_id, attempt_id)
-    doc = attempt_json(attempt)
-    return {"result": True, "errorCode": 0,
-            "attempt": {"completion": doc["status"], "success": doc["success"], "score": doc["score"]}}
+    rolled = _rollup(attempt)
+    if rolled is not None:
+        _finish(attempt, *rolled)  # a concurrent commit that finished it first finished it the same way
+        status, success, score = rolled
+    else:
+        status, success, score = attempt.status, attempt.success, attempt.score
+    return {"result": True, "errorCode": 0, "attempt": {
+        "completion": status, "success": success, "score": None if score is None else float(score)}}
 
 
 def _apply(tenant_id: str, attempt_id: str, user_id: str, index: int, session: str, c: Any) -> dict[str, Any]:
@@ -280,6 +356,8 @@ def _percent(score: dict[str, Any] | None) -> float | None:
 
 def _rollup(attempt: Attempt) -> tuple[str, str | None, float | None] | None:
     """(status, success, score) once every SCO is complete, if that changes the attempt's status."""
+    if attempt.format == "cmi5":
+        return _rollup_cmi5(attempt)
     scos = [plain(s) for s in attempt.scos or []]
     states = [s for sco, s in zip(scos, sco_states(attempt), strict=True) if sco.get("type") != "asset"] or \
         sco_states(attempt)
@@ -294,6 +372,18 @@ def _rollup(attempt: Attempt) -> tuple[str, str | None, float | None] | None:
     if attempt.status == status or attempt.status == "completed":
         return None
     return status, success, score
+
+
+def _rollup_cmi5(attempt: Attempt) -> tuple[str, str | None, float | None] | None:
+    """cmi5 is judged by each AU's moveOn; a failed AU may be retaken, so it never fails the attempt."""
+    from chalicelib.content import cmi5
+
+    if attempt.status == "completed" or not cmi5.course_satisfied(attempt):
+        return None
+    states = sco_states(attempt)
+    scores = [p for p in (_percent(s.get("score")) for s in states) if p is not None]
+    return ("completed", "passed" if any(s.get("passedAt") for s in states) else None,
+            round(sum(scores) / len(scores), 2) if scores else None)
 
 
 def _finish(attempt: Attempt, status: str, success: str | None, score: float | None) -> None:

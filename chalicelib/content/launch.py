@@ -56,3 +56,11 @@ def verify(kind: str, token: str | None, now: float | None = None, **bound: str)
     if any(claims.get(name) != value for name, value in bound.items()):
         raise NotFound("No such attempt.")
     return claims
+
+
+def tenant_active(tenant_id: str) -> bool:
+    """URL tokens stop with their tenant: checked through the tenant cache (no read when warm)."""
+    from chalicelib.tenancy.cache import tenant_record
+
+    record = tenant_record(tenant_id)
+    return record is not None and record.status == "active"

@@ -19,7 +19,7 @@ from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import Enrollment, EnrollmentClaim, Item, User
+from chalicelib.store.models import Enrollment, EnrollmentClaim, Item, User, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.users.service import load_user
 
@@ -28,7 +28,7 @@ def to_json(e: Enrollment) -> dict[str, Any]:
     return {
         "id": e.id, "tenantId": e.tenant_id, "userId": e.user_id, "courseId": e.course_id,
         "courseOwner": e.course_owner, "version": int(e.version), "source": e.source, "status": e.status,
-        "dueDate": e.due_date, "attemptId": e.attempt_id,
+        "dueDate": e.due_date, "pathId": e.path_id, "requires": list(e.requires or []), "attemptId": e.attempt_id,
         "score": None if e.score is None else float(e.score), "completedAt": e.completed_at,
         "createdAt": e.created_at, "updatedAt": e.updated_at,
     }
@@ -48,31 +48,59 @@ def _source(ctx: TenantContext, user: User, self_enroll_allowed: bool) -> str:
 
 
 def enroll(ctx: TenantContext, body: Any) -> tuple[dict[str, Any], bool]:
-    """(enrollment, created): a second enrollment of the same user in the same course returns the first."""
+    """(enrollment, created): a second enrollment of the same user in the same course returns the first.
+    A path enrollment enrolls in each of the path's courses: ({pathId, enrollments}, any created)."""
+    if (body.courseId is None) == (body.pathId is None):
+        raise ValidationFailed("Give exactly one of courseId and pathId.",
+                               errors=[field_error("courseId", "exactly one of courseId and pathId")])
     try:
         user = load_user(ctx.tenant_id, body.userId)
     except NotFound:
         raise ValidationFailed("userId must be a user of this tenant.",
                                errors=[field_error("userId", "no such user")]) from None
-    try:
-        entry = load_entry(ctx.tenant_id, body.courseId)
-    except NotFound:
-        raise ValidationFailed("courseId must be a course in this tenant's catalog.",
-                               errors=[field_error("courseId", "not in the catalog")]) from None
     if user.status != "active":
         raise ValidationFailed("The user is deactivated.", errors=[field_error("userId", "deactivated")])
+    due = body.dueDate.isoformat() if body.dueDate else None
+    if body.pathId is None:
+        return _enroll_course(ctx, user, body.courseId, due, "courseId")
+    return _enroll_path(ctx, user, body.pathId, due)
+
+
+def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None) -> tuple[dict[str, Any], bool]:
+    from chalicelib.catalog.paths import load_path
+
+    try:
+        path = load_path(ctx.tenant_id, path_id)
+    except NotFound:
+        raise ValidationFailed("pathId must be a learning path of this tenant.",
+                               errors=[field_error("pathId", "no such path")]) from None
+    made, any_created = [], False
+    for course in (plain(c) for c in path.courses or []):
+        doc, created = _enroll_course(ctx, user, course["courseId"], due, "pathId", path_id=path.id,
+                                      requires=list(course.get("prerequisites") or []))
+        made.append(doc)
+        any_created = any_created or created
+    return {"pathId": path.id, "userId": user.id, "enrollments": made}, any_created
+
+
+def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | None, field: str, *,
+                   path_id: str | None = None, requires: list[str] | None = None) -> tuple[dict[str, Any], bool]:
+    try:
+        entry = load_entry(ctx.tenant_id, course_id)
+    except NotFound:
+        raise ValidationFailed(f"{course_id} is not a course in this tenant's catalog.",
+                               errors=[field_error(field, "not in the catalog")]) from None
     if entry.latest_version is None:
-        raise ValidationFailed("The course has no published version yet.",
-                               errors=[field_error("courseId", "no published version")])
+        raise ValidationFailed(f"{course_id} has no published version yet.",
+                               errors=[field_error(field, "no published version")])
     source = _source(ctx, user, bool(entry.allow_self_enroll))
     now = utcnow_iso()
     enrollment_id = new_id("en")
     enrollment = Enrollment(
         PK=keys.enrollment_pk(ctx.tenant_id, enrollment_id), SK=keys.ENROLLMENT_SK, id=enrollment_id,
         tenant_id=ctx.tenant_id, user_id=user.id, course_id=entry.course_id, course_owner=entry.owner,
-        version=int(entry.latest_version), source=source, status="enrolled",
-        due_date=body.dueDate.isoformat() if body.dueDate else None, created_by=ctx.principal.subject,
-        created_at=now, updated_at=now)
+        version=int(entry.latest_version), source=source, status="enrolled", due_date=due, path_id=path_id,
+        requires=requires or None, created_by=ctx.principal.subject, created_at=now, updated_at=now)
     enrollment.GSI1PK = keys.user_enrollments_gsi1pk(ctx.tenant_id, user.id)
     enrollment.GSI1SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
     tx = Tx()
@@ -84,10 +112,18 @@ def enroll(ctx: TenantContext, body: Any) -> tuple[dict[str, Any], bool]:
     try:
         tx.commit()
     except TxConflict:
-        claim = EnrollmentClaim.get(keys.user_pk(ctx.tenant_id, user.id), keys.enrollment_claim_sk(entry.course_id))
-        return to_json(load_enrollment(ctx.tenant_id, claim.enrollment_id)), False
+        return to_json(existing(ctx.tenant_id, user.id, entry.course_id)), False
     observability.count("EnrollmentCreated")
     return to_json(enrollment), True
+
+
+def existing(tenant_id: str, user_id: str, course_id: str) -> Enrollment:
+    """The user's enrollment in a course (NotFound if none)."""
+    try:
+        claim = EnrollmentClaim.get(keys.user_pk(tenant_id, user_id), keys.enrollment_claim_sk(course_id))
+    except (Model.DoesNotExist, ValueError):
+        raise NotFound("No enrollment in that course.") from None
+    return load_enrollment(tenant_id, claim.enrollment_id)
 
 
 def load_enrollment(tenant_id: str, enrollment_id: str) -> Enrollment:
@@ -119,6 +155,8 @@ def get_enrollment(ctx: TenantContext, enrollment_id: str) -> dict[str, Any]:
 def list_user_enrollments(ctx: TenantContext, user_id: str, query: Any) -> dict[str, Any]:
     if not keys.is_safe(user_id) or not can_see_user(ctx, user_id):
         raise NotFound("No such user.")
+    if user_id != ctx.principal.subject and ctx.acts_as_admin and not query.cursor:
+        load_user(ctx.tenant_id, user_id)  # an unknown user is a 404, as GET …/users/{userId} says
     listing = partial(Enrollment.gsi1.query, keys.user_enrollments_gsi1pk(ctx.tenant_id, user_id),
                       scan_index_forward=False)
     return pagination.page(listing, f"enrollments|{ctx.tenant_id}|{user_id}", query, to_json, Enrollment)

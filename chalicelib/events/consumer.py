@@ -14,7 +14,7 @@ from typing import Any
 
 _HANDLERS: dict[str, list[Callable[[EventEnvelope], None]]] = defaultdict(list)
 # The modules whose `@subscribe` handlers the consumer runs (imported on the first batch, not at cold start).
-SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.content.xapi")
+SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.catalog.paths", "chalicelib.content.xapi")
 _loaded = False
 
 

@@ -8,6 +8,7 @@ once, in other containers within that period).
 from __future__ import annotations
 
 import secrets
+import time
 from functools import partial
 from typing import Any
 
@@ -95,7 +96,8 @@ def _basic_pair(value: str) -> tuple[str, str]:
 
 def authenticate(tenant_id: str, key: str, secret: str) -> Principal:
     cred = _cached(tenant_id, key)
-    if cred is None or cred.status != "active" or not verify_secret(secret, cred.secret_hash):
+    expired = cred is not None and cred.ttl is not None and cred.ttl <= time.time()  # DynamoDB deletes late
+    if cred is None or cred.status != "active" or expired or not verify_secret(secret, cred.secret_hash):
         raise Unauthenticated("Unknown, revoked or wrong LRS credentials.", headers=CHALLENGE)
     return Principal(subject=f"lrs:{key}", tenant_id=tenant_id, roles=frozenset({"lrs"}),
                      scopes=platform_scopes(list(cred.scopes)), kind="lrs")

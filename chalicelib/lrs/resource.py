@@ -49,6 +49,7 @@ def put_statement(ctx: TenantContext, request: Any) -> Reply:
         raise ValidationFailed("The statement's id differs from statementId.",
                                errors=[field_error("id", "differs from statementId")])
     statements.store(ctx, [{**doc, "id": doc.get("id", statement_id)}])
+    _stored_by_au(ctx, [doc])
     return Reply("", 204)
 
 
@@ -58,7 +59,20 @@ def post_statements(ctx: TenantContext, request: Any) -> Reply:
                                "syntax's method).")
     doc = _json(request)
     batch = doc if isinstance(doc, list) else [doc]
-    return Reply(statements.store(ctx, batch), 200)
+    ids = statements.store(ctx, batch)
+    _stored_by_au(ctx, [d for d in batch if isinstance(d, dict)])
+    return Reply(ids, 200)
+
+
+def _stored_by_au(ctx: TenantContext, docs: list[dict[str, Any]]) -> None:
+    """Statements a cmi5 AU sent through the credential its launch fetched advance that attempt."""
+    from chalicelib.content import cmi5
+
+    key = cmi5.credential_key(ctx.principal)
+    if key:
+        from chalicelib.content import attempts
+
+        attempts.fold_cmi5(ctx.tenant_id, key, docs)
 
 
 

@@ -34,6 +34,11 @@ Access patterns (kept in step with docs/access-patterns.md):
 | one enrollment per user+course   | PK=T#<t>#USER#<u> SK=ENRCLAIM#<c>              | enrollment.service         |
 | a user's enrollments             | GSI1 PK=T#<t>#USER#<u>#ENRS SK=<createdAt>#<e> | enrollment.service         |
 | attempt by id (runtime state)    | PK=T#<t>#ATTEMPT#<a> SK=ATTEMPT                | content.attempts           |
+| learning path (+ its courses)    | PK=T#<t>#PATH#<p> SK=PATH / COURSE#<c>         | catalog.paths              |
+| a tenant's paths                 | GSI1 PK=T#<t>#PATHS SK=<createdAt>#<p>         | catalog.paths              |
+| the paths that contain a course  | GSI2 PK=T#<t>#CPATHS#<c> SK=<p>                | catalog.paths (completion) |
+| a user's completed path (once)   | PK=T#<t>#USER#<u> SK=PATHDONE#<p>              | catalog.paths              |
+| cmi5 fetch use / AU session      | PK=T#<t>#CMI5FETCH#<token id> SK=CMI5FETCH     | content.cmi5               |
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ COURSE_SLUG_SK = "CSLUG"
 UPLOAD_SK = "UPLOAD"
 ENROLLMENT_SK = "ENROLLMENT"
 ATTEMPT_SK = "ATTEMPT"
+PATH_SK = "PATH"
+CMI5_FETCH_SK = "CMI5FETCH"
 LIBRARY = "library"  # the owner of the operator's shared library courses
 EVENT_SHARDS = 16
 STATEMENT_SHARDS = 16
@@ -289,6 +296,42 @@ def user_enrollments_gsi1sk(created_at: str, enrollment_id: str) -> str:
 
 def attempt_pk(tenant_id: str, attempt_id: str) -> str:
     return f"{_tenant(tenant_id)}ATTEMPT#{_seg(attempt_id)}"
+
+
+# learning paths
+def path_pk(tenant_id: str, path_id: str) -> str:
+    """A path's partition: the path and one member item per course (for the course -> paths index)."""
+    return f"{_tenant(tenant_id)}PATH#{_seg(path_id)}"
+
+
+def path_member_sk(course_id: str) -> str:
+    return f"COURSE#{_seg(course_id)}"
+
+
+def paths_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}PATHS"
+
+
+def paths_gsi1sk(created_at: str, path_id: str) -> str:
+    return f"{created_at}#{_seg(path_id)}"
+
+
+def course_paths_gsi2pk(tenant_id: str, course_id: str) -> str:
+    return f"{_tenant(tenant_id)}CPATHS#{_seg(course_id)}"
+
+
+def course_path_gsi2sk(path_id: str) -> str:
+    return _seg(path_id)
+
+
+def path_done_sk(path_id: str) -> str:
+    """In the user's partition: the user completed the path (written once)."""
+    return f"PATHDONE#{_seg(path_id)}"
+
+
+def cmi5_fetch_pk(tenant_id: str, token_id: str) -> str:
+    """A cmi5 fetch token's one use, and the AU session its LRS credential serves (content.cmi5)."""
+    return f"{_tenant(tenant_id)}CMI5FETCH#{_seg(token_id)}"
 
 
 def health_pk() -> str:

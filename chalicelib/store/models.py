@@ -284,12 +284,54 @@ class Enrollment(Item, discriminator="Enrollment"):
     source = UnicodeAttribute()  # self | manager | rule | crm | import | recertification
     status = UnicodeAttribute()  # enrolled | in_progress | completed | failed | withdrawn | expired
     due_date = UnicodeAttribute(null=True)
+    path_id = UnicodeAttribute(null=True)  # enrolled through this learning path
+    requires = ListAttribute[str](null=True)  # courses of the path to complete first
     attempt_id = UnicodeAttribute(null=True)  # the current attempt
     score = NumberAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+
+
+class LearningPath(Item, discriminator="LearningPath"):
+    """Ordered courses; each may require earlier ones (`prerequisites`)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    courses = ListAttribute[MapAttribute[str, Any]](default=list)  # {courseId, title, prerequisites}
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class PathMember(Item, discriminator="PathMember"):
+    """One course of a path, indexed by course (which paths does a completion advance)."""
+
+    path_id = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+
+
+class PathCompletion(Item, discriminator="PathCompletion"):
+    path_id = UnicodeAttribute()
+    completed_at = UnicodeAttribute()
+
+
+class Cmi5Fetch(Item, discriminator="Cmi5Fetch"):
+    """A used cmi5 fetch token and the AU session its LRS credential serves."""
+
+    tenant_id = UnicodeAttribute()
+    attempt_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    sco_index = NumberAttribute()
+    session_id = UnicodeAttribute()
+    registration = UnicodeAttribute()
+    activity_id = UnicodeAttribute()
+    credential_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
 
 
 class EnrollmentClaim(Item, discriminator="EnrollmentClaim"):

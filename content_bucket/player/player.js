@@ -386,10 +386,26 @@
     frame.src = sco.url;
   }
 
+  // cmi5: the AU talks xAPI to the LRS itself; its URL (the cmi5 launch route) redirects with the cmi5 launch
+  // parameters. An AU that asks for its own window replaces this page; others are framed.
+  function startCmi5() {
+    var au = currentSco();
+    if (!au) {
+      showAlert("This part of the course could not be found.");
+      return;
+    }
+    if (au.launchMethod === "OwnWindow") window.location.assign(au.url);
+    else frame.src = au.url;
+  }
+
   applyBrand();
   wireNavigation();
-  loadBundle().then(start).catch(function (error) {
-    console.error("player:", error);
-    showAlert("The course player could not start. Reload the page to try again.");
-  });
+  if (config.standard === "cmi5") {
+    startCmi5();
+  } else {
+    loadBundle().then(start).catch(function (error) {
+      console.error("player:", error);
+      showAlert("The course player could not start. Reload the page to try again.");
+    });
+  }
 })();

@@ -232,3 +232,69 @@ def test_completion_lands_in_the_tenants_lrs_once(api, world):
     again = api.json(api.call("GET", f"/v1/tenants/{world['t']}/xapi/statements", world["admin"],
                               headers={"X-Experience-API-Version": "1.0.3"}))["statements"]
     assert len(again) == 2  # completed + passed
+
+
+def test_a_cmi5_au_launches_fetches_its_token_and_its_statements_complete_the_course(api, world):
+    import base64
+    from urllib.parse import parse_qs, urlsplit
+
+    from chalicelib.content import cmi5
+
+    au = FakeSco("https://example.com/au/1", "The AU", "au/index.html", scorm_type="au",
+                 move_on="CompletedAndPassed", mastery_score=0.8, activity_id="https://example.com/au/1")
+    n = add_version(world["t"], world["course"]["id"], FakePackage(format="cmi5", scos=(au,)))
+    api.call("POST", f"{world['base']}/versions/{n}/publish", world["admin"])
+    enrollment = api.json(_enroll(api, world))
+    attempt = api.json(_start(api, world, enrollment["id"]))
+    config = _player(api, attempt["launchUrl"])
+    assert "/cmi5/launch?" in config["scos"][0]["url"]
+    resp = api.client.http.get(config["scos"][0]["url"], headers={"Host": "lms.example"})
+    assert resp.status_code == 302, resp.body
+    location = urlsplit(resp.headers["Location"])
+    params = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert location.path.endswith("/au/index.html") and location.path.startswith("/play/")
+    assert params["endpoint"] == f"http://lms.example/v1/tenants/{world['t']}/xapi/"
+    fetch = urlsplit(params["fetch"])
+    token = api.json(api.client.http.post(f"{fetch.path}?{fetch.query}", body=""))["auth-token"]
+    assert api.json(api.client.http.post(f"{fetch.path}?{fetch.query}", body=""))["error-code"] == "1"
+
+    def au_says(verb, result):
+        doc = {"actor": json.loads(params["actor"]), "verb": {"id": verb},
+               "object": {"id": params["activityId"], "objectType": "Activity"}, "result": result,
+               "context": {"registration": params["registration"],
+                           "contextActivities": {"category": [{"id": cmi5.CATEGORY_CMI5},
+                                                              {"id": cmi5.CATEGORY_MOVEON}]}}}
+        return api.client.http.post(f"/v1/tenants/{world['t']}/xapi/statements", body=json.dumps(doc), headers={
+            "Authorization": f"Basic {token}", "Content-Type": "application/json",
+            "X-Experience-API-Version": "1.0.3"})
+
+    assert base64.b64decode(token).decode().startswith(cmi5.AU_KEY_PREFIX)
+    assert au_says(cmi5.COMPLETED, {"completion": True, "duration": "PT1M"}).status_code == 200
+    path = f"/v1/tenants/{world['t']}/attempts/{attempt['id']}"
+    assert api.json(api.call("GET", path, world["token"]))["status"] == "in_progress"  # moveOn needs passed too
+    assert au_says(cmi5.PASSED, {"success": True, "score": {"scaled": 0.9}}).status_code == 200
+    done = api.json(api.call("GET", path, world["token"]))
+    assert done["status"] == "completed" and done["success"] == "passed" and done["score"] == 90.0
+
+
+def test_without_choice_a_learner_cannot_jump_ahead(api, world):
+    two = FakePackage(format="scorm2004", edition="4th", choice=False, scos=(
+        FakeSco("lesson", "Lesson", "lesson/index.html"), FakeSco("quiz", "Quiz", "quiz/index.html")))
+    n = add_version(world["t"], world["course"]["id"], two)
+    api.call("POST", f"{world['base']}/versions/{n}/publish", world["admin"])
+    attempt = api.json(_start(api, world, api.json(_enroll(api, world))["id"]))
+    assert _player(api, attempt["launchUrl"] + "&sco=quiz")["scoId"] == "lesson"
+    config = _player(api, attempt["launchUrl"])
+    _commit(api, config, {"cmi": {"completion_status": "completed"}})
+    assert _player(api, attempt["launchUrl"] + "&sco=lesson")["scoId"] == "lesson"  # back is fine
+    assert _player(api, attempt["launchUrl"] + "&sco=quiz")["scoId"] == "quiz"
+
+
+def test_a_suspended_tenants_launch_links_stop(api, world):
+    attempt = api.json(_start(api, world, api.json(_enroll(api, world))["id"]))
+    assert api.client.http.get(attempt["launchUrl"]).status_code == 200
+    assert api.call("POST", f"/v1/tenants/{world['t']}/suspend", api.operator).status_code == 200
+    from chalicelib.tenancy import cache
+
+    cache.reset()  # another container would see it within the cache's 30 seconds
+    assert api.client.http.get(attempt["launchUrl"]).status_code == 404
