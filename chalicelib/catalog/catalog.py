@@ -76,8 +76,8 @@ def customise(ctx: TenantContext, course_id: str, body: Any) -> dict[str, Any]:
         raise Forbidden("Only admins change courses.")
     entry = load_entry(ctx.tenant_id, course_id)
     if entry.source == "own":
-        courses.update_course(ctx.tenant_id, course_id, body, ctx.principal.subject, ctx.correlation_id)
-        return entry_json(load_entry(ctx.tenant_id, course_id))
+        course = courses.change_course(ctx.tenant_id, course_id, body, ctx.principal.subject, ctx.correlation_id)
+        return entry_json(courses.own_entry(course))
     fields = set(body.model_fields_set)
     owner_only = fields - set(OVERLAY_FIELDS) - {"allowSelfEnroll"}
     if owner_only:

@@ -142,12 +142,16 @@ _FIELDS = {"title": "title", "description": "description", "allowSelfEnroll": "a
 
 
 def update_course(owner: str, course_id: str, body: Any, actor: str, correlation_id: str = "") -> dict[str, Any]:
+    return to_json(change_course(owner, course_id, body, actor, correlation_id))
+
+
+def change_course(owner: str, course_id: str, body: Any, actor: str, correlation_id: str = "") -> Course:
     course = load_course(owner, course_id)
     fields = set(body.model_fields_set) & set(_FIELDS)
     if "title" in fields and not body.title:
         raise ValidationFailed("title cannot be null.", errors=[field_error("title", "null")])
     if not fields:
-        return to_json(course)
+        return course
     for name in fields:
         setattr(course, _FIELDS[name], getattr(body, name))
     expected = course.version
@@ -158,7 +162,7 @@ def update_course(owner: str, course_id: str, body: Any, actor: str, correlation
     tx.put(event(owner, "CourseUpdated", {"course": to_json(course), "changed": sorted(fields)}, actor,
                  correlation_id))
     _commit(tx)
-    return to_json(course)
+    return course
 
 
 def _commit(tx: Tx) -> None:
@@ -181,7 +185,7 @@ def get_version(owner: str, course_id: str, number: int) -> dict[str, Any]:
 
 
 def list_versions(owner: str, course_id: str, query: Any) -> dict[str, Any]:
-    if not query.cursor:  # an unknown course is a 404, not an empty list (later pages are bound to it)
+    if not query.cursor or not keys.is_safe(course_id):  # an unknown course is a 404, not an empty list
         load_course(owner, course_id)
     listing = partial(CourseVersion.query, keys.course_pk(owner, course_id),
                       CourseVersion.SK.startswith(keys.version_prefix()), scan_index_forward=False)

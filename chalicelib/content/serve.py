@@ -23,9 +23,12 @@ MAX_DEPTH = 8
 
 
 def _path(parts: list[str]) -> str:
-    if not parts or any(p in ("", ".", "..") or "\\" in p for p in parts):
+    """The file's path below the prefix; API Gateway decodes `%2F` inside a parameter, so each parameter is
+    split again and no piece may climb (`..`), stay (`.`), be empty or carry a backslash."""
+    pieces = [piece for part in parts for piece in part.split("/")]
+    if not pieces or any(p in ("", ".", "..") or "\\" in p for p in pieces):
         raise NotFound("No such file.")
-    return "/".join(parts)
+    return "/".join(pieces)
 
 
 def _object(key: str, headers: dict[str, str]) -> Response:

@@ -20,6 +20,15 @@ def platform_secret() -> str:
     return json.dumps({"signingKeys": [_generate_key()], "cursorKey": "ab" * 32})
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _subscribers_registered() -> None:
+    """The consumer imports its subscriber modules on its first batch; a test that patches a handler list
+    before that would swallow their registrations, so they are registered before any test runs."""
+    from chalicelib.events import consumer
+
+    consumer.load_subscribers()
+
+
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt at n=2**14 costs ~50 ms a hash and the suite logs in hundreds of people. The cost is stored

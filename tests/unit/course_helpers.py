@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from tests.unit.factories import Api
 
 
-@dataclass(frozen=True)
-class FakeSco:
-    id: str
-    title: str
-    launch: str
-    scorm_type: str = "sco"
-    mastery_score: float | None = None
-    completion_threshold: float | None = None
-    prerequisites: str | None = None
-    launch_data: str | None = None
-    max_time_allowed: str | None = None
-    time_limit_action: str | None = None
-    move_on: str | None = None
-    launch_method: str | None = None
-    activity_id: str | None = None
+def FakeSco(id: str, title: str, launch: str, scorm_type: str = "sco", **fields: Any) -> Any:  # noqa: N802
+    """A SCO as `content.packages.inspect` describes it."""
+    from chalicelib.content.packages import Sco
+
+    return Sco(id=id, title=title, launch=launch, scorm_type=scorm_type, **fields)
 
 
-@dataclass(frozen=True)
-class FakePackage:
-    """What `content.packages.inspect` returns, for tests that need a version but not a zip."""
+def FakePackage(**fields: Any) -> Any:  # noqa: N802
+    """What `content.packages.inspect` returns (a one-SCO SCORM 1.2 package unless told otherwise), for tests
+    that need a version but not a zip."""
+    from chalicelib.content.packages import PackageInfo
 
-    format: str = "scorm12"
-    edition: str | None = None
-    identifier: str = "pkg"
-    title: str = "A package"
-    description: str | None = None
-    scos: tuple[FakeSco, ...] = (FakeSco("sco-1", "Lesson", "index.html", mastery_score=80.0),)
-    choice: bool = True
-    flow: bool = True
-    files: tuple[str, ...] = ("imsmanifest.xml", "index.html")
-    total_bytes: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = {
+        "format": "scorm12", "edition": None, "identifier": "pkg", "title": "A package", "description": None,
+        "scos": (FakeSco("sco-1", "Lesson", "index.html", mastery_score=80.0),), "choice": True, "flow": True,
+        "files": ("imsmanifest.xml", "index.html"), "total_bytes": 100}
+    return PackageInfo(**{**defaults, **fields})
 
 
 def add_version(owner: str, course_id: str, package: FakePackage | None = None, prefix: str | None = None) -> int:
@@ -52,6 +36,25 @@ def add_version(owner: str, course_id: str, package: FakePackage | None = None, 
     return number
 
 
+def stream_records() -> list[dict[str, Any]]:
+    """Every record of the table's stream so far (moto's DynamoDB Streams), in shard order."""
+    import boto3
+
+    from chalicelib.config import settings
+
+    arn = boto3.client("dynamodb").describe_table(TableName=settings().table_name)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams")
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            records += page["Records"]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return records
+
+
 class Stream:
     """Feeds the table's new stream records to the app's consumer, as the Lambda trigger would."""
 
@@ -60,22 +63,8 @@ class Stream:
         self.seen: set[str] = set()
 
     def drain(self) -> int:
-        import boto3
-
-        from chalicelib.config import settings
-
-        ddb = boto3.client("dynamodb")
-        arn = ddb.describe_table(TableName=settings().table_name)["Table"]["LatestStreamArn"]
-        streams = boto3.client("dynamodbstreams")
-        fresh: list[dict[str, Any]] = []
-        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            for record in streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]:
-                seq = record["dynamodb"]["SequenceNumber"]
-                if seq not in self.seen:
-                    self.seen.add(seq)
-                    fresh.append(record)
+        fresh = [r for r in stream_records() if r["dynamodb"]["SequenceNumber"] not in self.seen]
+        self.seen |= {r["dynamodb"]["SequenceNumber"] for r in fresh}
         if fresh:
             result = self.api.client.lambda_.invoke("on_table_change", {"Records": fresh})
             assert result.payload == {"batchItemFailures": []}, result.payload
@@ -85,10 +74,15 @@ class Stream:
 # -- the player's URLs and tokens, and files in the content bucket -------------------------------------------
 def player_config(api: Api, launch_url: str) -> dict[str, Any]:
     """The player page's config (its `player-config` JSON) for a launch URL."""
-    import json
-
     resp = api.client.http.get(launch_url)
     assert resp.status_code == 200, resp.body
+    return page_config(resp)
+
+
+def page_config(resp: Any) -> dict[str, Any]:
+    """The `player-config` JSON of a player page response."""
+    import json
+
     html = resp.body.decode() if isinstance(resp.body, bytes) else resp.body
     start = html.index('id="player-config">') + len('id="player-config">')
     return dict(json.loads(html[start:html.index("</script>", start)]))
@@ -137,3 +131,35 @@ def put_files(files: dict[str, str | bytes], content_type: str = "text/html") ->
 def nested(depth: int, name: str = "page.html") -> list[str]:
     """A relative file path `depth` segments deep: lvl1/…/lvl<depth-1>/<name>."""
     return [f"lvl{i}" for i in range(1, depth)] + [name]
+
+
+# -- cmi5: a package of one AU, and what its launch redirect hands the AU ------------------------------------
+def cmi5_package(au_id: str, title: str = "A cmi5 course", au_title: str = "The AU") -> FakePackage:
+    """A cmi5 package of one AU (moveOn Completed) served from the package at au/index.html."""
+    return FakePackage(format="cmi5", identifier=f"{au_id}/course", title=title, files=("cmi5.xml", "au/index.html"),
+                       scos=(FakeSco(au_id, au_title, "au/index.html", scorm_type="au", move_on="Completed",
+                                     activity_id=au_id),))
+
+
+def query_params(url: str) -> dict[str, str]:
+    """A URL's query parameters (the first value of each)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def cmi5_fetch_url(location: str) -> str:
+    """The fetch URL of a cmi5 launch redirect's `Location`, as a path with its query (what an AU POSTs to)."""
+    from urllib.parse import urlsplit
+
+    fetch = urlsplit(query_params(location)["fetch"])
+    return f"{fetch.path}?{fetch.query}"
+
+
+def cmi5_launch(api: Api, url: str) -> dict[str, str]:
+    """Launch an AU through the cmi5 launch route (302): its launch parameters, `location` and fetch `token`."""
+    resp = api.client.http.get(url)
+    assert resp.status_code == 302, (url, resp.status_code, resp.body)
+    location = resp.headers["Location"]
+    params = query_params(location)
+    return {**params, "location": location, "fetchUrl": cmi5_fetch_url(location), "token": url_token(params["fetch"])}

@@ -173,3 +173,12 @@ def test_library_slug_is_unique_and_validation_names_fields(api):
     assert resp.status_code == 400 and api.json(resp)["errors"][0]["field"] == "title"
     resp = api.call("POST", f"{LIB}/cs-nope/grants", api.operator, {"tenantId": "tn-nope"})
     assert resp.status_code == 404
+
+
+def test_a_course_id_outside_the_id_alphabet_is_a_404_with_or_without_a_cursor(api):
+    t = api.make_tenant()["id"]
+    admin = api.tenant_admin(t)
+    for path in (f"/v1/tenants/{t}/courses/%C2%84/versions", f"{LIB}/%C2%84/versions"):
+        token = admin if path.startswith("/v1/tenants") else api.operator
+        assert api.call("GET", path, token).status_code == 404
+        assert api.call("GET", path + "?cursor=abc.def", token).status_code == 404

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from chalicelib.events import consumer
-
-
-def _stream_records() -> list[dict[str, Any]]:
-    import boto3
-
-    from chalicelib.config import settings
-
-    ddb = boto3.client("dynamodb")
-    arn = ddb.describe_table(TableName=settings().table_name)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator)["Records"]
-    return records
+from tests.unit.course_helpers import stream_records as _stream_records
 
 
 @pytest.fixture()

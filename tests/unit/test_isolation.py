@@ -7,6 +7,16 @@ tokens of three attackers - another tenant's admin (a person's login token), ano
 (client credentials) and the admin of a partner whose customer the victim is *not* - and must be a 404
 that returns nothing of the victim's and changes nothing. The legitimate call must then succeed, so the
 test cannot pass by everything failing. Routes outside /v1/tenants/{tenantId} get cases of their own.
+
+Courses and learning: the victim's course (a published version whose files are in the bucket, a pending
+upload), its learner's enrollment and launched attempt, the attacker's own course and attempt (the tokens an
+attacker can hold legitimately) and a shared-library course are built lazily, by the cases that need them
+(`prepare`, or a path parameter), before the victim's state is snapshotted; so are a learning path of the
+victim's course and a cmi5 attempt of the victim's learner (its AU launched once), with the attacker's own
+cmi5 attempt. The routes authorised by a token in the URL (the player page, runtime commits, the cmi5 launch
+and auth-token fetch, `/play/<token>/…`) are attacked with the attacker's own valid tokens and with tampered
+ones; `/content/…` (public assets) with paths aimed outside its prefix. A cmi5 fetch answers 200 whatever
+happens: there an attack must get an error code and no auth-token (`Case.check`).
 """
 
 from __future__ import annotations
@@ -15,15 +25,31 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
+import jwt
 import pytest
 
 from app import app
 from tests.unit import callcount
+from tests.unit.course_helpers import (
+    FakePackage,
+    FakeSco,
+    add_version,
+    cmi5_launch,
+    cmi5_package,
+    nested,
+    player_tokens,
+    put_files,
+    tamper,
+    url_token,
+)
 
 PASSWORD = "correct-horse-battery"
+XAPI_VERSION = {"X-Experience-API-Version": "1.0.3"}
 ATTACKERS = ("attacker_admin", "attacker_client", "other_partner_admin")
 _seq = itertools.count(1)
 
@@ -46,6 +72,8 @@ class World:
     attacker_admin_email: str
     attacker_client: dict[str, Any]
     sandbox: dict[str, Any] | None = None
+    learning: dict[str, Any] = field(default_factory=dict)  # courses, attempts, tokens: built lazily
+    extra_secrets: set[str] = field(default_factory=set)  # the victim's strings of the lazy parts
 
     def token(self, who: str | None) -> str | None:
         return None if who is None else self.tokens[who]
@@ -58,7 +86,7 @@ class World:
             found |= {user["id"], user["email"], user["displayName"]}
         if self.sandbox:
             found |= {self.sandbox["id"], self.sandbox["slug"]}
-        return found
+        return found | self.extra_secrets
 
     def snapshot(self) -> list[Any]:
         """The victim's state as the operator sees it: any write by an attacker would change it."""
@@ -68,11 +96,32 @@ class World:
                  f"/v1/tenants/{self.p1['id']}"]
         if self.sandbox:
             paths.append(f"/v1/tenants/{self.sandbox['id']}")
+        paths += self._learning_paths()
         state = []
         for path in paths:
-            resp = self.api.call("GET", path, self.operator)
+            headers = XAPI_VERSION if "/xapi/" in path else None
+            resp = self.api.call("GET", path, self.operator, headers=headers)
             state.append((path, resp.status_code, self.api.json(resp)))
         return state
+
+    def _learning_paths(self) -> list[str]:
+        t, c = f"/v1/tenants/{self.victim['id']}", self.learning
+        paths = []  # each write route changes at least one of these (entries carry the course's fields)
+        if "courseId" in c:
+            paths += [f"{t}/catalog?limit=100", f"{c['base']}/versions?limit=100"]
+            paths += [f"{t}/users/{u['id']}/enrollments?limit=100" for u in (self.victim_admin, self.victim_user)]
+        if "attemptId" in c:  # the enrollment's attempt id is in the listing above; the runtime state is here
+            paths.append(f"{t}/attempts/{c['attemptId']}")
+        if "library" in c:  # the library's courses and versions, and the catalogs an attacker would grant itself
+            paths += [f"{LIB}?limit=100", f"{LIB}/{c['library']['courseId']}/versions?limit=100",
+                      f"/v1/tenants/{self.attacker['id']}/catalog?limit=100",
+                      f"/v1/tenants/{self.p2['id']}/catalog?limit=100"]
+        if "path" in c:  # the listing carries every field of every path
+            paths.append(f"{t}/paths?limit=100")
+        if "cmi5" in c:  # a cmi5 launch rewrites LMS.LaunchData and stores a "launched" statement
+            v = c["cmi5"]
+            paths += [f"{t}/attempts/{v['attemptId']}", f"{t}/xapi/statements?limit=100", v["launchData"]]
+        return paths
 
 
 def _admin(api: Any, tenant_id: str, email: str, name: str) -> tuple[dict[str, Any], str]:
@@ -80,10 +129,26 @@ def _admin(api: Any, tenant_id: str, email: str, name: str) -> tuple[dict[str, A
     return user, api.login(tenant_id, email, PASSWORD)
 
 
-def _client(api: Any, tenant_id: str, token: str, name: str) -> dict[str, Any]:
+# CreateClient takes at most 16 scopes and there are 18 (the course scopes made the difference): a client
+# cannot hold them all. These two are left out: the attacks need neither (an attacker's client is stopped at
+# the tenant check, before its scopes are looked at), and every course and learning scope stays in.
+_NOT_ASKED_FOR = ("xapi:statements:read:mine", "clients:read")
+
+
+def _client_scopes() -> list[str]:
+    from chalicelib.api.schemas import CreateClient
     from chalicelib.auth.scopes import ALL
 
-    resp = api.call("POST", f"/v1/tenants/{tenant_id}/clients", token, {"name": name, "scopes": sorted(ALL)})
+    limit = min(m.max_length for m in CreateClient.model_fields["scopes"].metadata if hasattr(m, "max_length"))
+    scopes = sorted(ALL)
+    for name in _NOT_ASKED_FOR:
+        if len(scopes) > limit:
+            scopes.remove(name)
+    return scopes
+
+
+def _client(api: Any, tenant_id: str, token: str, name: str) -> dict[str, Any]:
+    resp = api.call("POST", f"/v1/tenants/{tenant_id}/clients", token, {"name": name, "scopes": _client_scopes()})
     assert resp.status_code == 201, resp.body
     return dict(api.json(resp))
 
@@ -98,7 +163,7 @@ def build_world(api: Any) -> World:
     rival_customer = api.make_tenant(name=f"Rival Customer {n}", slug=f"rivalcust-{n}", parentTenantId=p2["id"])
     victim_admin, victim_token = _admin(api, victim["id"], f"vera.{n}@victim.example", f"Vera Victim {n}")
     victim_user = api.make_user(victim["id"], email=f"vic.learner.{n}@victim.example",
-                                displayName=f"Victor Learner {n}", roles=["learner"])
+                                displayName=f"Victor Learner {n}", roles=["learner"], password=PASSWORD)
     victim_client = _client(api, victim["id"], victim_token, f"victim-crm-{n}")
     _, p1_token = _admin(api, p1["id"], f"pat.{n}@patron.example", f"Pat Patron {n}")
     _, p2_token = _admin(api, p2["id"], f"rita.{n}@rival.example", f"Rita Rival {n}")
@@ -135,6 +200,12 @@ class Case:
     request: Request | None = None  # a non-JSON request (the token endpoint)
     attack_body: Callable[[World, str], Any] | None = None  # the attacker's body, if not `body`
     legit_body: Callable[[World], Any] | None = None
+    params: dict[str, Callable[[World], str]] = field(default_factory=dict)  # overrides VICTIM_PARAMS
+    own_expect: int = 404  # the attacker's own tenant id with the victim's object ids
+    legit_expect: int | None = None  # the legitimate call's status (a redirect); None: any 2xx
+    # more to assert of a response than its status: (world, who, response), `who` an attacker, "own" (the
+    # attacker's own tenant id with the victim's ids) or "legit"; replaces the own variant's empty-page check
+    check: Callable[[World, str, Any], None] | None = None
 
 
 def _call(world: World, method: str, who: str | None, path: str, body: Any) -> Any:
@@ -147,6 +218,12 @@ VICTIM_PARAMS: dict[str, Callable[[World], str]] = {
     "userId": lambda w: w.victim_user["id"],
     "clientId": lambda w: w.victim_client["clientId"],
     "key": lambda w: w.victim["lrsKey"],
+    "courseId": lambda w: _course(w)["courseId"],
+    "number": lambda w: str(_course(w)["number"]),
+    "uploadId": lambda w: _course(w)["uploadId"],
+    "enrollmentId": lambda w: _learning(w)["enrollmentId"],
+    "attemptId": lambda w: _learning(w)["attemptId"],
+    "pathId": lambda w: _learning_path(w)["pathId"],
 }
 # path placeholder -> an id of the attacker's own (the "own tenant, victim's object" variant)
 ATTACKER_PARAMS: dict[str, Callable[[World], str]] = {"tenantId": lambda w: w.attacker["id"]}
@@ -220,6 +297,329 @@ _APROF_QUERY = "?activityId=http://x.example/a&profileId=p1"
 _GPROF_QUERY = f"?{_AGENT_Q}&profileId=p1"
 
 
+# --- courses and learning, built lazily (each layer once per world) --------------------------------------
+
+LIB = "/v1/library/courses"
+DEPTHS = range(1, 9)  # /play/<token>/… and /content/…: one route per depth (chalicelib.api.content)
+
+
+def _ok(resp: Any, *statuses: int) -> Any:
+    assert resp.status_code in (statuses or (200, 201)), resp.body
+    return resp
+
+
+def _course(w: World) -> dict[str, Any]:
+    """The victim's course: version 1 published (its files in the bucket, `_files`) and a pending upload."""
+    c = w.learning
+    if "courseId" in c:
+        return c
+    n, vid, admin = next(_seq), w.victim["id"], w.tokens["victim_admin"]
+    title, package, lesson = f"Victim Secret Course {n}", f"Victim Package {n}", f"Victim Lesson {n}"
+    cid = w.api.json(_ok(w.api.call("POST", f"/v1/tenants/{vid}/courses", admin, {"title": title})))["id"]
+    base, prefix = f"/v1/tenants/{vid}/courses/{cid}", f"packages/{vid}/{cid}/x/"
+    number = add_version(vid, cid, FakePackage(title=package, scos=(FakeSco("sco-1", lesson, "page.html"),)), prefix)
+    _ok(w.api.call("POST", f"{base}/versions/{number}/publish", admin))
+    upload = w.api.json(_ok(w.api.call("POST", f"{base}/uploads", admin, {"fileName": "victim.zip"})))["id"]
+    c.update(courseId=cid, number=number, uploadId=upload, base=base, prefix=prefix)
+    w.extra_secrets |= {cid, title, package, lesson, upload}
+    _files(w)
+    return c
+
+
+def _files(w: World) -> dict[str, Any]:
+    """The victim's objects outside the public `content/` prefix, by how many segments their keys have (1-12):
+    stray objects, an upload's zip and the package's files at every depth. Under the course's real prefix once
+    there is a course (`/play` climbs into it); the `/content` cases need no course, only the objects."""
+    c = w.learning
+    if "outside" in c:
+        return c
+    n, vid = next(_seq), w.victim["id"]
+    prefix, upload = c.get("prefix", f"packages/{vid}/cs-{n}/x/"), c.get("uploadId", f"up-{n}")
+    marker = f"victim-file-{n}"
+    outside = {1: f"stray-{vid}.txt", 2: f"uploads/{vid}.zip", 3: f"packages/{vid}/stray.html",
+               4: f"uploads/{vid}/{prefix.split('/')[2]}/{upload}.zip",
+               **{4 + d: prefix + "/".join(nested(d)) for d in DEPTHS}}
+    put_files({key: f"<p>{marker}: {key}</p>" for key in outside.values()})
+    c.update(marker=marker, outside={k: key.split("/") for k, key in outside.items()})
+    w.extra_secrets.add(marker)
+    return c
+
+
+def _learning(w: World) -> dict[str, Any]:
+    """The victim's learner enrolled in the course, with an attempt started and launched once (its tokens)."""
+    c = _course(w)
+    if "attemptId" in c:
+        return c
+    vid = w.victim["id"]
+    w.tokens["victim_learner"] = w.api.login(vid, w.victim_user["email"], PASSWORD)
+    enrolled = _ok(w.api.call("POST", f"/v1/tenants/{vid}/enrollments", w.tokens["victim_admin"],
+                              {"userId": w.victim_user["id"], "courseId": c["courseId"]}))
+    eid = w.api.json(enrolled)["id"]
+    attempt = w.api.json(_ok(w.api.call("POST", f"/v1/tenants/{vid}/enrollments/{eid}/attempts",
+                                        w.tokens["victim_learner"])))
+    c.update(enrollmentId=eid, attemptId=attempt["id"], tokens=player_tokens(w.api, attempt["launchUrl"]))
+    w.extra_secrets |= {eid, attempt["id"]}
+    return c
+
+
+def _mallory(w: World) -> dict[str, Any]:
+    """The attacker's own course and launched attempt (its admin is the learner): the tokens an attacker holds
+    legitimately, and its own files at every depth (so a 404 elsewhere is not a broken token)."""
+    m = w.learning.setdefault("mallory", {})
+    if m:
+        return m
+    n, aid, admin = next(_seq), w.attacker["id"], w.tokens["attacker_admin"]
+    cid = w.api.json(_ok(w.api.call("POST", f"/v1/tenants/{aid}/courses", admin, {"title": f"Mallory {n}"})))["id"]
+    prefix, marker = f"packages/{aid}/{cid}/x/", f"mallory-own-{n}"
+    number = add_version(aid, cid, FakePackage(title=f"Mallory Package {n}"), prefix)
+    _ok(w.api.call("POST", f"/v1/tenants/{aid}/courses/{cid}/versions/{number}/publish", admin))
+    put_files({prefix + "/".join(nested(d)): f"<p>{marker}</p>" for d in DEPTHS})
+    me = jwt.decode(admin, options={"verify_signature": False})["sub"]
+    eid = w.api.json(_ok(w.api.call("POST", f"/v1/tenants/{aid}/enrollments", admin,
+                                    {"userId": me, "courseId": cid})))["id"]
+    attempt = w.api.json(_ok(w.api.call("POST", f"/v1/tenants/{aid}/enrollments/{eid}/attempts", admin)))
+    m.update(courseId=cid, prefix=prefix, marker=marker, userId=me, attemptId=attempt["id"],
+             tokens=player_tokens(w.api, attempt["launchUrl"]))
+    return m
+
+
+def _library(w: World) -> dict[str, Any]:
+    """A shared-library course (the operator's) with a draft version and a pending upload."""
+    lib = w.learning.setdefault("library", {})
+    if lib:
+        return lib
+    title = f"Library Secret Course {next(_seq)}"
+    lid = w.api.json(_ok(w.api.call("POST", LIB, w.operator, {"title": title})))["id"]
+    upload = w.api.json(_ok(w.api.call("POST", f"{LIB}/{lid}/uploads", w.operator, {})))["id"]
+    lib.update(courseId=lid, number=add_version("library", lid), uploadId=upload)
+    w.extra_secrets |= {title}
+    return lib
+
+
+def _assets(w: World) -> None:
+    """A public asset at every depth under the bucket's `content/` prefix."""
+    if not w.learning.get("assets"):
+        put_files({"content/" + "/".join(nested(d, "asset.txt")): "a public asset" for d in DEPTHS}, "text/plain")
+        w.learning["assets"] = True
+
+
+def _draft(w: World) -> None:
+    """A new draft version of the victim's course: what publish and retire act on."""
+    c = _course(w)
+    c["number"] = add_version(w.victim["id"], c["courseId"], prefix=c["prefix"])
+
+
+def _library_draft(w: World) -> None:
+    lib = _library(w)
+    lib["number"] = add_version("library", lib["courseId"])
+
+
+def _learning_path(w: World) -> dict[str, Any]:
+    """A learning path of the victim's course (the victim's own title and description)."""
+    c = _course(w)
+    p = w.learning.setdefault("path", {})
+    if p:
+        return p
+    n = next(_seq)
+    title, notes = f"Victim Secret Path {n}", f"Victim path notes {n}"
+    made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/paths", w.tokens["victim_admin"],
+                          {"title": title, "description": notes, "courses": [{"courseId": c["courseId"]}]}))
+    p.update(pathId=w.api.json(made)["id"])
+    w.extra_secrets |= {p["pathId"], title, notes}
+    return p
+
+
+def _cmi5_attempt(w: World, tenant_id: str, admin: str, learner_id: str, learner: str, title: str,
+                  au: str) -> dict[str, Any]:
+    """A published cmi5 course of one AU in `tenant_id`, the learner enrolled, an attempt started and its AU
+    launched once through the cmi5 route: ids, the launch token and an unused fetch token."""
+    from chalicelib.content import cmi5
+
+    t = f"/v1/tenants/{tenant_id}"
+    cid = w.api.json(_ok(w.api.call("POST", f"{t}/courses", admin, {"title": title})))["id"]
+    number = add_version(tenant_id, cid, cmi5_package(au, title), f"packages/{tenant_id}/{cid}/x/")
+    _ok(w.api.call("POST", f"{t}/courses/{cid}/versions/{number}/publish", admin))
+    eid = w.api.json(_ok(w.api.call("POST", f"{t}/enrollments", admin, {"userId": learner_id, "courseId": cid})))["id"]
+    attempt = w.api.json(_ok(w.api.call("POST", f"{t}/enrollments/{eid}/attempts", learner)))
+    aid, launch = attempt["id"], url_token(attempt["launchUrl"])
+    base, sco = f"{t}/attempts/{aid}/cmi5", quote(au, safe="")
+    launched = cmi5_launch(w.api, f"{base}/launch?token={launch}&sco={sco}")
+    state = urlencode({"activityId": launched["activityId"], "agent": launched["actor"],
+                       "registration": launched["registration"], "stateId": cmi5.LAUNCH_DATA})
+    return {"courseId": cid, "title": title, "enrollmentId": eid, "attemptId": aid, "userId": learner_id,
+            "launch": launch, "fetch": launched["token"], "sco": sco, "base": base,
+            "registration": launched["registration"], "launchData": f"{t}/xapi/activities/state?{state}"}
+
+
+def _cmi5(w: World) -> dict[str, Any]:
+    """The victim's learner on a cmi5 course: an attempt whose AU was launched once (its fetch token unused)."""
+    c = _course(w)
+    if "cmi5" not in c:
+        vid, n = w.victim["id"], next(_seq)
+        if "victim_learner" not in w.tokens:
+            w.tokens["victim_learner"] = w.api.login(vid, w.victim_user["email"], PASSWORD)
+        v = c["cmi5"] = _cmi5_attempt(w, vid, w.tokens["victim_admin"], w.victim_user["id"],
+                                      w.tokens["victim_learner"], f"Victim Secret cmi5 Course {n}",
+                                      f"https://victim.example/au/{n}")
+        w.extra_secrets |= {v["courseId"], v["title"], v["enrollmentId"], v["attemptId"], v["registration"]}
+    return dict(c["cmi5"])
+
+
+def _mallory_cmi5(w: World) -> dict[str, Any]:
+    """The attacker's own cmi5 attempt (its admin is the learner): a valid launch token and fetch token."""
+    m = w.learning.setdefault("mallory_cmi5", {})
+    if not m:
+        aid, admin, n = w.attacker["id"], w.tokens["attacker_admin"], next(_seq)
+        me = jwt.decode(admin, options={"verify_signature": False})["sub"]
+        m.update(_cmi5_attempt(w, aid, admin, me, admin, f"Mallory cmi5 {n}", f"https://mallory.example/au/{n}"))
+    return m
+
+
+def _with(*layers: Callable[[World], Any]) -> Callable[[World], None]:
+    def prepare(w: World) -> None:
+        for layer in layers:
+            layer(w)
+
+    return prepare
+
+
+_PROGRESS = {"cmi": {"core": {"lesson_status": "incomplete", "lesson_location": "7", "exit": "suspend",
+                              "session_time": "0000:00:10.00"}}}
+
+
+def _sent_to(w: World, method: str, url: str, body: Any = None) -> Any:
+    """A request without a bearer token; the response remembers the URL (a problem's `instance` echoes it)."""
+    resp = w.api.call(method, url, None, body)
+    resp.sent_url = url
+    return resp
+
+
+def _attempt_token(kind: str) -> Request:
+    """A player-page or runtime request: authorised by the token in its URL, never by a bearer token. The
+    legitimate caller holds the victim's `kind` token. Attackers: the attacker's own valid `kind` token from
+    its own attempt (404: bound to another tenant and attempt), the victim's token with its payload re-pointed
+    at the attacker's learner (401), and the attacker's content token in place of a `kind` token (401)."""
+    def request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+        victim, own = _learning(w)["tokens"], _mallory(w)["tokens"]
+        token = {None: victim[kind], "attacker_admin": own[kind],
+                 "attacker_client": tamper(victim[kind], u=_mallory(w)["userId"]),
+                 "other_partner_admin": own["content"]}[who]
+        return _sent_to(w, method, f"{path}?token={token}", body)
+
+    return request
+
+
+def _token_case(kind: str, body: Callable[[World], Any] | None = None) -> Case:
+    return Case(legit=None, public=True, request=_attempt_token(kind), body=body, prepare=_with(_learning, _mallory),
+                expect_for={"attacker_client": 401, "other_partner_admin": 401})
+
+
+def _cmi5_request(kind: str) -> Request:
+    """The cmi5 routes, authorised by the token in the URL: `launch` (302 to the AU with its launch parameters)
+    and `fetch` (the AU's auth-token, once). The legitimate caller holds the victim's launch token, or for a
+    fetch the fetch token of a fresh launch by the victim (each is good once). Attackers: the attacker's own
+    valid `kind` token from its own cmi5 attempt, the victim's token re-pointed at the attacker's learner, and
+    the attacker's token of the other kind."""
+    other = {"launch": "fetch", "fetch": "launch"}[kind]
+
+    def request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+        v, own = _cmi5(w), _mallory_cmi5(w)
+        if who is None and kind == "fetch":
+            token = cmi5_launch(w.api, f"{v['base']}/launch?token={v['launch']}&sco={v['sco']}")["token"]
+        else:
+            token = {None: v[kind], "attacker_admin": own[kind], "attacker_client": tamper(v[kind], u=own["userId"]),
+                     "other_partner_admin": own[other]}[who]
+        sco = f"&sco={v['sco']}" if kind == "launch" else ""
+        return _sent_to(w, method, f"{path}?token={quote(token, safe='')}{sco}", body)
+
+    return request
+
+
+def _redirects_the_victim_only(w: World, who: str, resp: Any) -> None:
+    """Only the victim's own launch redirects (to its AU, with its registration); an attacker gets no Location."""
+    location = resp.headers.get("Location") or resp.headers.get("location")
+    if who == "legit":
+        assert location and f"registration={_cmi5(w)['registration']}" in location, resp.headers
+    else:
+        assert not location, (who, location)
+
+
+def _fetch_answer(w: World, who: str, resp: Any) -> None:
+    """A fetch is always a 200 JSON: the victim's fresh token gets the auth-token, every attacker the cmi5
+    error code 2 (a token not valid for this URL) and no auth-token."""
+    answer = w.api.json(resp)
+    if who == "legit":
+        assert set(answer) == {"auth-token"}, answer
+    else:
+        assert "auth-token" not in answer and answer.get("error-code") == "2", (who, answer)
+
+
+_CMI5_PARAMS: dict[str, Callable[[World], str]] = {"attemptId": lambda w: _cmi5(w)["attemptId"]}
+
+
+def _cmi5_case(kind: str) -> Case:
+    prepare = _with(_cmi5, _mallory_cmi5)
+    if kind == "launch":
+        return Case(legit=None, public=True, request=_cmi5_request(kind), params=_CMI5_PARAMS, prepare=prepare,
+                    expect_for={"attacker_client": 401, "other_partner_admin": 401}, legit_expect=302,
+                    check=_redirects_the_victim_only)
+    return Case(legit=None, public=True, request=_cmi5_request(kind), params=_CMI5_PARAMS, prepare=prepare,
+                expect=200, own_expect=200, check=_fetch_answer)
+
+
+def _climb(w: World, depth: int) -> list[str]:
+    """From the attacker's package prefix (4 segments) up and into one of the victim's objects."""
+    outside = _files(w)["outside"]
+    return [".."] * 4 + outside[depth - 4] if depth > 4 else [".."] * depth
+
+
+def _play_case(depth: int) -> Case:
+    """/play/<token>/<path>: the token decides the prefix. The victim's learner reads the victim's file; the
+    attacker's own token on the same path reads the attacker's own file (200, nothing of the victim's), on a
+    path climbing out of its prefix gets 404, and its token re-pointed at the victim's prefix is a 401."""
+    def request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+        own = _mallory(w)["tokens"]["content"]
+        url = {None: path, "attacker_admin": f"/play/{own}/" + "/".join(nested(depth)),
+               "attacker_client": f"/play/{own}/" + "/".join(_climb(w, depth)),
+               "other_partner_admin": f"/play/{tamper(own, p=_course(w)['prefix'])}/" + "/".join(nested(depth))}[who]
+        return _sent_to(w, method, url)
+
+    params = {"token": lambda w: _learning(w)["tokens"]["content"],
+              **{f"p{i}": (lambda w, i=i: nested(depth)[i - 1]) for i in range(1, depth + 1)}}
+    return Case(legit=None, public=True, request=request, params=params, prepare=_with(_learning, _mallory),
+                expect_for={"attacker_admin": 200, "other_partner_admin": 401})
+
+
+def _asset_case(depth: int) -> Case:
+    """/content/<path>: public assets only. Attackers aim at the victim's packages and uploads: the key
+    itself (read under `content/`), `..` out of the prefix, and `..` smuggled in an encoded slash."""
+    def request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+        outside = _files(w)["outside"]
+        parts = {None: None, "attacker_admin": outside[depth],
+                 "attacker_client": [".."] + outside[depth - 1] if depth > 1 else [".."],
+                 "other_partner_admin": ["..%2F" + outside[depth][0], *outside[depth][1:]]}[who]
+        return _sent_to(w, method, path if parts is None else "/content/" + "/".join(parts))
+
+    params = {f"p{i}": (lambda w, i=i: nested(depth, "asset.txt")[i - 1]) for i in range(1, depth + 1)}
+    return Case(legit=None, public=True, request=request, params=params, prepare=_with(_files, _assets))
+
+
+_LIB_PARAMS: dict[str, Callable[[World], str]] = {
+    "courseId": lambda w: _library(w)["courseId"], "number": lambda w: str(_library(w)["number"]),
+    "uploadId": lambda w: _library(w)["uploadId"]}
+
+
+def _library_case(**options: Any) -> Case:
+    """The shared library is the operator's: tenant admins, their clients and partner admins get 403."""
+    return Case(**{"legit": "operator", "expect": 403, "params": _LIB_PARAMS, "prepare": _library, **options})
+
+
+def _own_tenant(w: World, who: str) -> dict[str, Any]:
+    """A grant an attacker would like: the library course for its own tenant (and customers)."""
+    mine = w.p2 if who == "other_partner_admin" else w.attacker
+    return {"tenantId": mine["id"], "includeCustomers": who == "other_partner_admin"}
+
+
 _NEW_TENANT: Callable[[World], Any] = lambda w: {  # noqa: E731
     "name": f"Fresh {next(_seq)}", "slug": f"fresh-{next(_seq)}", "template": "sales-team",
     "parentTenantId": w.p1["id"]}
@@ -265,6 +665,56 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/tenants/{tenantId}/xapi/agents/profile"): Case(request=_xapi(_GPROF_QUERY.split("&profileId")[0])),
     ("GET", "/v1/tenants/{tenantId}/xapi/activities"): Case(request=_xapi("?activityId=http://x.example/a")),
     ("GET", "/v1/tenants/{tenantId}/xapi/agents"): Case(request=_xapi("?" + _AGENT_Q)),
+    # courses: the catalog, own courses, versions, uploads
+    ("GET", "/v1/tenants/{tenantId}/catalog"): Case(prepare=_course),
+    ("POST", "/v1/tenants/{tenantId}/courses"): Case(prepare=_course, body=lambda w: {"title": "Planted Course"}),
+    ("GET", "/v1/tenants/{tenantId}/courses"): Case(prepare=_course),
+    ("GET", "/v1/tenants/{tenantId}/courses/{courseId}"): Case(),
+    ("PATCH", "/v1/tenants/{tenantId}/courses/{courseId}"): Case(body=lambda w: {"title": "Hijacked Course"}),
+    ("GET", "/v1/tenants/{tenantId}/courses/{courseId}/versions"): Case(),
+    ("GET", "/v1/tenants/{tenantId}/courses/{courseId}/versions/{number}"): Case(),
+    ("POST", "/v1/tenants/{tenantId}/courses/{courseId}/versions/{number}/publish"): Case(prepare=_draft),
+    ("POST", "/v1/tenants/{tenantId}/courses/{courseId}/versions/{number}/retire"): Case(prepare=_draft),
+    ("POST", "/v1/tenants/{tenantId}/courses/{courseId}/uploads"): Case(body=lambda w: {"fileName": "evil.zip"}),
+    ("GET", "/v1/tenants/{tenantId}/courses/{courseId}/uploads/{uploadId}"): Case(),
+    # enrollments and attempts (the victim's learner plays; admins read)
+    ("POST", "/v1/tenants/{tenantId}/enrollments"): Case(
+        body=lambda w: {"userId": w.victim_admin["id"], "courseId": _course(w)["courseId"]}),
+    ("GET", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}"): Case(),
+    # an admin of its own tenant naming the victim's user id: a 404 (an unknown user, as GET …/users/{userId})
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}/enrollments"): Case(prepare=_learning),
+    ("GET", "/v1/tenants/{tenantId}/me/enrollments"): Case(legit="victim_learner", prepare=_learning),
+    ("POST", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}/attempts"): Case(legit="victim_learner"),
+    ("GET", "/v1/tenants/{tenantId}/attempts/{attemptId}"): Case(),
+    # the player page and its commits: a token in the URL, bound to tenant, attempt and learner
+    ("GET", "/v1/tenants/{tenantId}/attempts/{attemptId}/launch"): _token_case("launch"),
+    **{(method, "/v1/tenants/{tenantId}/attempts/{attemptId}/runtime"): _token_case("commit", lambda w: _PROGRESS)
+       for method in ("PUT", "POST")},
+    # cmi5: the AU's launch (302) and its one-time auth-token fetch (always a 200 JSON), a token in the URL
+    ("GET", "/v1/tenants/{tenantId}/attempts/{attemptId}/cmi5/launch"): _cmi5_case("launch"),
+    ("POST", "/v1/tenants/{tenantId}/attempts/{attemptId}/cmi5/fetch"): _cmi5_case("fetch"),
+    # learning paths (of the victim's catalog courses) and a learner's progress on one
+    ("POST", "/v1/tenants/{tenantId}/paths"): Case(
+        prepare=_learning_path,
+        body=lambda w: {"title": "Planted Path", "courses": [{"courseId": _course(w)["courseId"]}]}),
+    ("GET", "/v1/tenants/{tenantId}/paths"): Case(prepare=_learning_path),
+    ("GET", "/v1/tenants/{tenantId}/paths/{pathId}"): Case(),
+    ("PATCH", "/v1/tenants/{tenantId}/paths/{pathId}"): Case(body=lambda w: {"title": "Hijacked Path"}),
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}/paths/{pathId}/progress"): Case(),
+    # the shared library (operator only)
+    ("POST", LIB): _library_case(body=lambda w: {"title": f"Planted Library Course {next(_seq)}"}),
+    ("GET", LIB): _library_case(),
+    ("GET", LIB + "/{courseId}"): _library_case(),
+    ("PATCH", LIB + "/{courseId}"): _library_case(body=lambda w: {"title": "Hijacked Library Course"}),
+    ("GET", LIB + "/{courseId}/versions"): _library_case(),
+    ("POST", LIB + "/{courseId}/versions/{number}/publish"): _library_case(prepare=_library_draft),
+    ("POST", LIB + "/{courseId}/uploads"): _library_case(body=lambda w: {"fileName": "evil.zip"}),
+    ("GET", LIB + "/{courseId}/uploads/{uploadId}"): _library_case(),
+    ("POST", LIB + "/{courseId}/grants"): _library_case(body=lambda w: {"tenantId": w.victim["id"]},
+                                                        attack_body=_own_tenant),
+    # course files behind a content token, and public assets: one route per depth
+    **{("GET", "/play/{token}" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _play_case(d) for d in DEPTHS},
+    **{("GET", "/content" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _asset_case(d) for d in DEPTHS},
     # outside /v1/tenants/{tenantId}: see also the dedicated tests below
     ("GET", "/v1/tenants"): Case(legit="operator", expect=403, expect_for={"other_partner_admin": 200}),
     ("POST", "/v1/tenants"): Case(legit="operator", expect=403, body=_NEW_TENANT),
@@ -319,8 +769,10 @@ def _attack(w: World, case: Case, method: str, route: str, who: str, path: str, 
     expected = case.expect_for.get(who, case.expect)
     assert resp.status_code == expected, (
         f"{who} -> {method} {path} ({route}): {resp.status_code}, expected {expected}: {resp.body!r}")
-    leaked = _leaks(resp, w.secrets(), _sent(path, body))
+    leaked = _leaks(resp, w.secrets(), _sent(getattr(resp, "sent_url", path), body))
     assert not leaked, f"{who} -> {method} {path} ({route}) returned the victim's {leaked}: {resp.body!r}"
+    if case.check:
+        case.check(w, who, resp)
 
 
 # --- the matrix -------------------------------------------------------------------------------------
@@ -334,25 +786,33 @@ def test_no_route_serves_another_tenants_data(api: Any, world: World, method: st
     w = world
     if case.prepare:
         case.prepare(w)
-    path = _path(route, VICTIM_PARAMS, w)
+    params = {**VICTIM_PARAMS, **case.params}
+    path = _path(route, params, w)
     body = case.body(w) if case.body else None
     before = w.snapshot()
     for who in ATTACKERS:
         _attack(w, case, method, route, who, path, body)
     # the attacker's own tenant id with the victim's object ids (user, client): still nothing
     if "{tenantId}" in route and len(re.findall(r"\{\w+\}", route)) > 1:
-        own = _path(route, {**VICTIM_PARAMS, **ATTACKER_PARAMS}, w)
-        resp = _call(w, method, "attacker_admin", own, body)
-        assert resp.status_code == 404, f"attacker_admin -> {method} {own}: {resp.status_code} {resp.body!r}"
-        assert not _leaks(resp, w.secrets(), _sent(own, body))
+        own = _path(route, {**params, **ATTACKER_PARAMS}, w)
+        resp = (case.request or _call)(w, method, "attacker_admin", own, body)
+        assert resp.status_code == case.own_expect, (
+            f"attacker_admin -> {method} {own}: {resp.status_code} {resp.body!r}")
+        assert not _leaks(resp, w.secrets(), _sent(getattr(resp, "sent_url", own), body))
+        if case.check:
+            case.check(w, "own", resp)
+        elif resp.status_code == 200 and method != "HEAD":
+            assert w.api.json(resp)["items"] == [], f"attacker_admin -> {method} {own}: {resp.body!r}"
     assert w.snapshot() == before, f"an attacker's {method} {route} changed the victim's data"
     legit_body = case.legit_body(w) if case.legit_body else body
     if case.request:
         resp = case.request(w, method, case.legit, path, legit_body)
     else:
         resp = _call(w, method, case.legit, path, legit_body)
-    assert 200 <= resp.status_code < 300, (
-        f"the legitimate caller ({case.legit}) of {method} {path} got {resp.status_code}: {resp.body!r}")
+    ok = resp.status_code == case.legit_expect if case.legit_expect else 200 <= resp.status_code < 300
+    assert ok, f"the legitimate caller ({case.legit}) of {method} {path} got {resp.status_code}: {resp.body!r}"
+    if case.check:
+        case.check(w, "legit", resp)
 
 
 def test_every_route_has_a_case_and_every_case_a_route() -> None:
@@ -418,8 +878,6 @@ def test_client_credentials_are_bound_to_their_tenant(api: Any, world: World) ->
     w = world
     mine = api.token_for_client(w.attacker_client["clientId"], w.attacker_client["clientSecret"])
     assert mine.status_code == 200
-    import jwt
-
     claims = jwt.decode(mine.json_body["access_token"], options={"verify_signature": False})
     assert claims["tenant"] == w.attacker["id"]
     # the victim's client id with the attacker's secret, and a forged id in the victim's partition
@@ -501,3 +959,264 @@ def test_sandbox_belongs_to_its_tenant_and_its_partner_only(api: Any, world: Wor
     # the attacker's own sandbox is its own business
     own = api.call("POST", f"/v1/tenants/{w.attacker['id']}/sandbox", w.tokens["attacker_admin"])
     assert own.status_code == 201 and own.json_body["sandboxOf"] == w.attacker["id"]
+
+
+# --- the player's tokens, course files and public assets ------------------------------------------------
+
+def _text(resp: Any) -> str:
+    return resp.body.decode("utf-8", "replace") if isinstance(resp.body, bytes) else str(resp.body or "")
+
+
+def _squeeze(parts: list[str], depth: int, sep: str = "%2F") -> list[str]:
+    """`parts` as exactly `depth` path segments: the leading ones joined by an encoded separator (a gateway
+    that decoded it would hand the view one parameter holding a whole relative path)."""
+    head = len(parts) - depth + 1
+    return [sep.join(parts[:head]), *parts[head:]]
+
+
+def _dotted(parts: list[str], dots: str) -> list[str]:
+    return [p.replace("..", dots) for p in parts]
+
+
+@contextmanager
+def _s3_keys() -> Iterator[list[str]]:
+    """The object keys the app asks S3 for (GetObject) while active. moto, like S3, takes a key literally,
+    so `a/../b` finds nothing there either way: what shows a path escaping its prefix is the key asked for."""
+    from chalicelib import aws
+
+    keys: list[str] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        keys.append(str(params.get("Key")))
+
+    events = aws.s3().meta.events
+    events.register("provide-client-params.s3.GetObject", seen, unique_id="isolation-s3-keys")
+    try:
+        yield keys
+    finally:
+        events.unregister("provide-client-params.s3.GetObject", unique_id="isolation-s3-keys")
+
+
+def _outside(keys: list[str], prefix: str) -> list[str]:
+    """The keys not under `prefix`, or with a `.`, `..` or empty segment below it (S3 or anything between
+    might resolve those)."""
+    return [k for k in keys if not k.startswith(prefix)
+            or any(seg in ("", ".", "..") for seg in k[len(prefix):].split("/"))]
+
+
+def test_attempt_tokens_are_bound_to_tenant_attempt_and_learner(api: Any, world: World) -> None:
+    """The player page and its commits: the attacker's own valid tokens open only its own attempt, in its own
+    tenant; the victim's tokens, tampered with or used for another purpose, open nothing; nothing changes."""
+    w = world
+    c, m = _learning(w), _mallory(w)
+    vid, aid = w.victim["id"], w.attacker["id"]
+    victim, own = f"/v1/tenants/{vid}/attempts/{c['attemptId']}", f"/v1/tenants/{aid}/attempts/{m['attemptId']}"
+    crossed = (victim, f"/v1/tenants/{aid}/attempts/{c['attemptId']}", f"/v1/tenants/{vid}/attempts/{m['attemptId']}")
+    before = w.snapshot()
+    for kind, suffix, method, body in (("launch", "/launch", "GET", None), ("commit", "/runtime", "PUT", _PROGRESS),
+                                       ("commit", "/runtime", "POST", _PROGRESS)):
+        mine, theirs = m["tokens"][kind], c["tokens"][kind]
+        others = [t for k, t in (*m["tokens"].items(), *c["tokens"].items()) if k != kind]
+        attempts: list[tuple[str, str, int]] = [(path, mine, 404) for path in crossed]
+        attempts += [(victim, token, 401) for token in (
+            "", "not-a-token", *others, tamper(theirs, u=m["userId"]), tamper(theirs, x=2**40),
+            tamper(mine, t=vid, a=c["attemptId"]), tamper(theirs, t=aid, a=m["attemptId"]))]
+        attempts.append((own, tamper(theirs, t=aid, a=m["attemptId"], u=m["userId"]), 401))
+        for path, token, expected in attempts:
+            url = f"{path}{suffix}?token={token}"
+            resp = api.call(method, url, None, body)
+            assert resp.status_code == expected, (method, url, resp.status_code, _text(resp))
+            assert not _leaks(resp, w.secrets(), url), (method, url)
+        # the same token of the attacker's works on the attacker's own attempt: the 404s above are the binding
+        assert api.call(method, f"{own}{suffix}?token={mine}", None, body).status_code == 200, (kind, method)
+    assert w.snapshot() == before, "an attacker's launch or commit changed the victim's attempt"
+    resp = api.call("PUT", f"{victim}/runtime?token={c['tokens']['commit']}", None, _PROGRESS)
+    assert resp.status_code == 200 and w.snapshot() != before  # the snapshot does see a commit
+
+
+def test_play_tokens_decide_the_prefix(api: Any, world: World) -> None:
+    """/play/<token>/<path> reads under the prefix its token names: the attacker's own content token reaches
+    its own files only, whatever the path (dots, the victim's keys, encoded slashes); a token re-pointed at
+    the victim's prefix, or a token of another kind, is a 401."""
+    w = world
+    c, m = _learning(w), _mallory(w)
+    mine, theirs, outside = m["tokens"]["content"], c["tokens"]["content"], c["outside"]
+    sibling = c["prefix"].split("/")[1:4]  # the victim's tenant, course and version folder
+    for depth in DEPTHS:
+        rel = "/".join(nested(depth))
+        legit = api.call("GET", f"/play/{theirs}/{rel}")
+        assert legit.status_code == 200 and c["marker"] in _text(legit), (depth, legit.status_code)
+        own = api.call("GET", f"/play/{mine}/{rel}")
+        assert own.status_code == 200 and m["marker"] in _text(own) and c["marker"] not in _text(own), depth
+        climb = [".."] * 4 + outside[12]  # from the attacker's prefix to the victim's deepest file
+        evil = [_climb(w, depth), [".."] * depth, outside[depth], _squeeze(climb, depth),
+                _squeeze(_dotted(climb, "%2e%2e"), depth), _squeeze(climb, depth, "%5C"),
+                _dotted(_climb(w, depth), ".%2e")]
+        if depth > 1:  # an empty segment (`//`)
+            evil.append(["", *outside[depth - 1]])
+        if depth >= 7:
+            evil.append([".."] * 3 + sibling + nested(depth - 6))
+        with _s3_keys() as asked:
+            for parts in evil:
+                url = f"/play/{mine}/" + "/".join(parts)
+                resp = api.call("GET", url)
+                assert resp.status_code == 404, (url, resp.status_code, _text(resp))
+                assert not _leaks(resp, w.secrets(), url), url
+        assert not _outside(asked, m["prefix"]), f"keys asked for outside the prefix: {_outside(asked, m['prefix'])}"
+        forged = [tamper(mine, p=c["prefix"]), tamper(mine, p=""), tamper(theirs, p=m["prefix"]),
+                  m["tokens"]["launch"], m["tokens"]["commit"], c["tokens"]["launch"], "", "x.y"]
+        for token in forged:
+            url = f"/play/{token}/{rel}"
+            resp = api.call("GET", url)
+            assert resp.status_code in (401, 404) and c["marker"] not in _text(resp), (url, resp.status_code)
+            assert resp.status_code == 401 or not token, (url, resp.status_code)
+
+
+def test_public_assets_never_reach_packages_or_uploads(api: Any, world: World) -> None:
+    """/content/<path> serves the bucket's `content/` prefix only: the victim's packages and uploads (and any
+    other object) are out of reach by their keys, by dots, by encoded dots and slashes, by empty segments."""
+    w = world
+    c = _files(w)
+    _assets(w)
+    outside = c["outside"]
+    for depth in DEPTHS:
+        asset = api.call("GET", "/content/" + "/".join(nested(depth, "asset.txt")))
+        assert asset.status_code == 200 and "a public asset" in _text(asset), depth
+        climb = [".."] + outside[12]
+        evil = [outside[depth], [".."] * depth, _squeeze(climb, depth), _squeeze(_dotted(climb, "%2e%2e"), depth),
+                _squeeze(_dotted(climb, "%2E%2E"), depth), _squeeze(climb, depth, "%5C")]
+        if depth > 1:
+            evil += [[".."] + outside[depth - 1], _dotted([".."] + outside[depth - 1], ".%2e"),
+                     ["", *outside[depth - 1]]]
+        with _s3_keys() as asked:
+            for parts in evil:
+                url = "/content/" + "/".join(parts)
+                resp = api.call("GET", url)
+                assert resp.status_code == 404, (url, resp.status_code, _text(resp))
+                assert c["marker"] not in _text(resp) and not _leaks(resp, w.secrets(), url), url
+        assert not _outside(asked, "content/"), f"keys asked for outside content/: {_outside(asked, 'content/')}"
+
+
+def test_a_decoded_slash_in_a_path_parameter_stays_inside_the_prefix(api: Any, world: World) -> None:
+    """What API Gateway may hand the views for `..%2F..%2F…`: one parameter holding a relative path."""
+    from chalicelib.content import serve
+    from chalicelib.errors import NotFound
+
+    w = world
+    m, outside = _mallory(w), _files(w)["outside"]
+    with _s3_keys() as asked:
+        for parts in (["/".join([".."] * 4 + outside[12])], ["lvl1", "/".join([".."] * 5 + outside[5])]):
+            with pytest.raises(NotFound):
+                serve.course_file(m["tokens"]["content"], parts)
+        with pytest.raises(NotFound):
+            serve.asset(["/".join([".."] + outside[12])])
+    assert not _outside(asked[:-1], m["prefix"]) and not _outside(asked[-1:], "content/"), asked
+
+
+def test_cmi5_launch_and_fetch_tokens_are_bound_and_good_once(api: Any, world: World) -> None:
+    """The cmi5 launch and the AU's auth-token fetch: the attacker's own valid tokens open only its own attempt in
+    its own tenant (a launch elsewhere is a 404 and redirects nowhere; a fetch elsewhere is error-code 2 and writes
+    nothing); tampered tokens and tokens of the other kind fail; the victim's fetch token, once used, is good for
+    nobody (error-code 1); nothing of the victim's changes."""
+    from chalicelib.content import cmi5
+    from chalicelib.content import launch as launch_tokens
+    from chalicelib.store import keys
+    from chalicelib.store.models import Cmi5Fetch, LrsCredential
+
+    w = world
+    v, m = _cmi5(w), _mallory_cmi5(w)
+    vid, aid = w.victim["id"], w.attacker["id"]
+    victim = f"/v1/tenants/{vid}/attempts/{v['attemptId']}/cmi5"
+    crossed = (victim, f"/v1/tenants/{aid}/attempts/{v['attemptId']}/cmi5",
+               f"/v1/tenants/{vid}/attempts/{m['attemptId']}/cmi5")
+    before = w.snapshot()
+    seen = {path: (status, body) for path, status, body in before}
+    statements = f"/v1/tenants/{vid}/xapi/statements?limit=100"
+    assert seen[statements][0] == 200 and seen[statements][1]["statements"], seen[statements]  # "launched" is there
+    assert seen[v["launchData"]][0] == 200, seen[v["launchData"]]
+
+    def launch(path: str, token: str) -> Any:
+        url = f"{path}/launch?token={quote(token, safe='')}&sco={v['sco']}"
+        resp = api.call("GET", url, None)
+        assert "location" not in {h.lower() for h in resp.headers}, (url, resp.headers)
+        assert not _leaks(resp, w.secrets(), url), url
+        return resp.status_code
+
+    def fetch(path: str, token: str) -> dict[str, Any]:
+        url = f"{path}/fetch?token={quote(token, safe='')}"
+        resp = api.call("POST", url, None)
+        assert resp.status_code == 200 and not _leaks(resp, w.secrets(), url), (url, resp.status_code)
+        answer = dict(api.json(resp))
+        assert "auth-token" not in answer, (url, answer)
+        return answer
+
+    for path in crossed:
+        assert launch(path, m["launch"]) == 404, path
+        assert fetch(path, m["fetch"])["error-code"] == "2", path
+    for token in ("", "not-a-token", m["fetch"], v["fetch"], tamper(v["launch"], u=m["userId"]),
+                  tamper(v["launch"], x=2**40), tamper(m["launch"], t=vid, a=v["attemptId"])):
+        assert launch(victim, token) == 401, token
+    for token in ("", "not-a-token", m["launch"], v["launch"], tamper(v["fetch"], u=m["userId"]),
+                  tamper(v["fetch"], x=2**40), tamper(m["fetch"], t=vid, a=v["attemptId"])):
+        assert fetch(victim, token)["error-code"] == "2", token
+    # nothing was written for the attacker's token in the victim's tenant: no use marked, no credential
+    j = json.loads(launch_tokens._unb64(m["fetch"].split(".")[0]))["j"]  # the token's id: its marker's key
+    for model, pk, sk in ((Cmi5Fetch, keys.cmi5_fetch_pk(vid, j), keys.CMI5_FETCH_SK),
+                          (LrsCredential, keys.lrs_credential_pk(vid, f"{cmi5.AU_KEY_PREFIX}{j}"), keys.LRS_KEY_SK)):
+        assert model.count(pk, model.SK == sk) == 0, model.__name__
+    assert w.snapshot() == before, "an attacker's cmi5 launch or fetch changed the victim's data"
+
+    # the attacker's tokens do work on its own attempt: the failures above are the binding
+    own = f"/v1/tenants/{aid}/attempts/{m['attemptId']}/cmi5"
+    assert api.call("GET", f"{own}/launch?token={m['launch']}&sco={m['sco']}", None).status_code == 302
+    assert "auth-token" in api.json(api.call("POST", f"{own}/fetch?token={m['fetch']}", None))
+    # the victim's fetch token: once, then good for nobody, on its own URL or any other
+    first = api.json(api.call("POST", f"{victim}/fetch?token={v['fetch']}", None))
+    assert set(first) == {"auth-token"}, first
+    assert fetch(victim, v["fetch"])["error-code"] == "1"
+    for path in crossed[1:]:
+        assert fetch(path, v["fetch"])["error-code"] == "2", path
+    # ...and the credential it handed out is the victim tenant's alone
+    basic = {"Authorization": f"Basic {first['auth-token']}", **XAPI_VERSION}
+    assert api.client.http.get(f"/v1/tenants/{vid}/xapi/statements?limit=1", headers=basic).status_code == 200
+    other = api.client.http.get(f"/v1/tenants/{aid}/xapi/statements?limit=1", headers=basic)
+    assert other.status_code in (401, 403, 404) and not _leaks(other, w.secrets(), ""), other.status_code
+    # a legitimate launch does change the snapshot (it would see an attacker's)
+    settled = w.snapshot()
+    cmi5_launch(api, f"{victim}/launch?token={v['launch']}&sco={v['sco']}")
+    assert w.snapshot() != settled
+
+
+def test_paths_name_only_the_tenants_own_courses_and_paths(api: Any, world: World) -> None:
+    """In its own tenant an admin cannot build a path of the victim's course, enroll in the victim's path, or read
+    progress on it: each is refused as unknown, with nothing of the victim's in the answer and nothing changed."""
+    w = world
+    p, c = _learning_path(w), _course(w)
+    aid, admin = w.attacker["id"], w.tokens["attacker_admin"]
+    me = jwt.decode(admin, options={"verify_signature": False})["sub"]
+    mine = _mallory(w)["courseId"]
+    before = w.snapshot()
+    t = f"/v1/tenants/{aid}"
+    attempts = [
+        ("POST", f"{t}/paths", {"title": "Borrowed", "courses": [{"courseId": c["courseId"]}]}, 400),
+        ("POST", f"{t}/paths", {"title": "Borrowed", "courses": [{"courseId": mine},
+                                                                {"courseId": c["courseId"], "prerequisites": [mine]}]},
+         400),
+        ("POST", f"{t}/enrollments", {"userId": me, "pathId": p["pathId"]}, 400),
+        ("GET", f"{t}/paths/{p['pathId']}", None, 404),
+        ("GET", f"{t}/users/{me}/paths/{p['pathId']}/progress", None, 404),
+        ("GET", f"{t}/users/{w.victim_user['id']}/paths/{p['pathId']}/progress", None, 404),
+    ]
+    for method, path, body, expected in attempts:
+        resp = api.call(method, path, admin, body)
+        assert resp.status_code == expected, (method, path, resp.status_code, resp.body)
+        assert not _leaks(resp, w.secrets(), _sent(path, body)), (method, path)
+    assert api.json(api.call("GET", f"{t}/paths", admin))["items"] == []
+    assert w.snapshot() == before, "an attacker's path request changed the victim's data"
+    # the same requests with the attacker's own course succeed: the refusals above are the tenant binding
+    made = api.call("POST", f"{t}/paths", admin, {"title": "Own", "courses": [{"courseId": mine}]})
+    assert made.status_code == 201, made.body
+    own = api.json(made)["id"]
+    assert api.call("POST", f"{t}/enrollments", admin, {"userId": me, "pathId": own}).status_code in (200, 201)
+    progress = api.call("GET", f"{t}/users/{me}/paths/{own}/progress", admin)
+    assert progress.status_code == 200 and api.json(progress)["totalCourses"] == 1
