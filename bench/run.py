@@ -101,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     results["lrs"] = lrs.measure(say)
     lrs.report(say, results["lrs"])
 
+    from bench import courses
+
+    stamp("\n[courses] catalog pages at 10 and 1,000 courses, launch and commits, fan-out of a new version")
+    results["courses"] = courses.measure(say)
+    courses.report(say, results["courses"])
+
     if not args.skip_cold:
         stamp(f"\n[3/3] cold start ({args.runs} fresh processes per app and figure)")
         results["cold_start"] = coldstart.measure(args.runs, say)

@@ -5,6 +5,8 @@
     onramp seed                         the demo data, against the configured emulator
     onramp jobs list                    the registered scheduled jobs
     onramp jobs run NAME --as-of DATE   run one job now, as of a date, through chalice.test.Client
+    onramp courses upload FILE.zip --tenant ID [--publish]   a package into a course, over the API
+    onramp courses starter [OUT_DIR]     the starter courses as SCORM zips
     onramp keys rotate                  a new JWT signing key (the previous one stays published)
 
 Only the standard library is imported at module level: the AWS environment must be in place before
@@ -271,6 +273,37 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_courses_upload(args: argparse.Namespace) -> int:
+    from chalicelib.content import client as api_client
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{path} is not a file", 2)
+    if bool(args.tenant) == bool(args.library):
+        raise CliError("give --tenant ID or --library", 2)
+    api_url = (args.api or f"http://{HOST}:{port_from_env('ONRAMP_API_PORT', DEFAULT_API_PORT)}").rstrip("/")
+    creds, _ = operator_credentials(api_url)
+    client = api_client.Client(api_url)
+    try:
+        client.login(creds["clientId"], creds["clientSecret"])
+        base = "/v1/library" if args.library else f"/v1/tenants/{args.tenant}"
+        result = api_client.upload(client, base, path.read_bytes(), path.name, course_id=args.course,
+                                   title=args.title, publish=args.publish,
+                                   progress=lambda line: print(f"... {line}", file=sys.stderr))
+    except api_client.ApiError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_courses_starter(args: argparse.Namespace) -> int:
+    from chalicelib.content import starter
+
+    for slug, path in starter.build_all(Path(args.out_dir)).items():
+        print(f"{slug:<20} {starter.STARTER[slug].format:<10} {path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="onramp", description="Onramp: the local stack and operator tasks.")
     top.add_argument("--aws-env", action="store_true",
@@ -289,6 +322,21 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("name", metavar="NAME")
     run.add_argument("--as-of", type=as_of, metavar="TIME", help="date or ISO time the job runs as of (default: now)")
     run.set_defaults(func=cmd_jobs_run)
+    courses = sub.add_parser("courses", help="course packages").add_subparsers(dest="courses_command",
+                                                                              metavar="ACTION")
+    upload = courses.add_parser("upload", help="upload a SCORM/cmi5/xAPI zip into a course (over the API, as the "
+                                               "operator), wait for the ingest, optionally publish")
+    upload.add_argument("file", metavar="FILE.zip")
+    upload.add_argument("--tenant", metavar="ID", help="the tenant whose private library gets the course")
+    upload.add_argument("--library", action="store_true", help="the operator's shared library instead")
+    upload.add_argument("--course", metavar="ID", help="an existing course (default: create one)")
+    upload.add_argument("--title", help="the new course's title (default: the file's name)")
+    upload.add_argument("--publish", action="store_true", help="publish the new version")
+    upload.add_argument("--api", metavar="URL", help="the API (default: http://127.0.0.1:$ONRAMP_API_PORT)")
+    upload.set_defaults(func=cmd_courses_upload)
+    starter_cmd = courses.add_parser("starter", help="package the starter courses (content_bucket/courses) as zips")
+    starter_cmd.add_argument("out_dir", nargs="?", default="build/courses", metavar="OUT_DIR")
+    starter_cmd.set_defaults(func=cmd_courses_starter)
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", metavar="ACTION")
     keys.add_parser("rotate", help="add a new JWT signing key; the previous one stays published") \
         .set_defaults(func=cmd_keys_rotate)

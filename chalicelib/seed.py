@@ -220,10 +220,8 @@ def _seed_courses(report: Report, tenants: dict[str, Entry], user_ids: dict[str,
 
 def _ensure_library_course(slug: str, grantees: list[str]) -> Entry:
     """The starter course in the shared library with a published version from its package."""
-    from types import SimpleNamespace
-
     from chalicelib import aws
-    from chalicelib.api.schemas import CreateCourse
+    from chalicelib.api.schemas import CreateCourse, GrantCourse
     from chalicelib.catalog import catalog, courses
     from chalicelib.config import settings
     from chalicelib.content import ingest, starter
@@ -245,7 +243,7 @@ def _ensure_library_course(slug: str, grantees: list[str]) -> Entry:
         courses.publish_version(courses.LIBRARY, course.id, int(number), "system:seed", "seed")
         course = courses.load_course(courses.LIBRARY, course.id)
     for tenant_id in grantees:
-        catalog.grant(course.id, SimpleNamespace(tenantId=tenant_id, includeCustomers=False), "system:seed", "seed")
+        catalog.grant(course.id, GrantCourse.model_validate({"tenantId": tenant_id}), "system:seed", "seed")
     return Entry("course", slug, course.id, created, "library", courses.to_json(course))
 
 
@@ -266,13 +264,12 @@ def _ingested_version(upload_id: str, timeout: float = 120.0) -> int:
 
 
 def _ensure_enrollment(tenant: Entry, user_id: str, course_id: str) -> Entry:
-    from types import SimpleNamespace
-
+    from chalicelib.api.schemas import CreateEnrollment
     from chalicelib.auth.principal import TenantContext
     from chalicelib.enrollment import service
 
     ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
-    doc, created = service.enroll(ctx, SimpleNamespace(userId=user_id, courseId=course_id, dueDate=None))
+    doc, created = service.enroll(ctx, CreateEnrollment.model_validate({"userId": user_id, "courseId": course_id}))
     return Entry("enrollment", f"{user_id}:{course_id}", doc["id"], created, tenant.id, doc)
 
 

@@ -6,24 +6,11 @@ Tests here carry the `browser` marker: deselect them with `-m "not browser"`.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYER_DIR = REPO / "content_bucket" / "player"
@@ -33,26 +20,6 @@ VENDOR_FILES = ("scorm12.min.js", "scorm2004.min.js")
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here so --strict-markers accepts it without touching pyproject.toml.
     config.addinivalue_line("markers", "browser: drives a headless Chromium through Playwright")
-
-
-def chromium_path() -> str:
-    return os.environ.get("ONRAMP_CHROMIUM") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(f"Chromium not found at {path}: install it (Debian: apt-get install chromium) or point "
-                    "ONRAMP_CHROMIUM at a Chromium/Chrome binary", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="session")
