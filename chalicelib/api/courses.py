@@ -52,10 +52,11 @@ def list_catalog(call: Call) -> Any:
 @route(bp, "POST", T + "/courses", summary="Create a course in the tenant's private library", tag=TAG,
        scope="courses:write", body="CreateCourse", status=201, responses=(400, 403))
 def create_course(call: Call) -> Any:
-    if call.body.slug:
+    if call.body.slug or call.body.packages:
         from chalicelib.errors import ValidationFailed, field_error
 
-        raise ValidationFailed("slug is for shared-library courses.", errors=[field_error("slug", "library only")])
+        name = "slug" if call.body.slug else "packages"
+        raise ValidationFailed(f"{name} is for shared-library courses.", errors=[field_error(name, "library only")])
     course = courses.create_course(_admin(call), call.subject, call.body, call.correlation_id)
     return Reply(course, 201, {"Location": f"/v1/tenants/{call.params['tenantId']}/courses/{course['id']}"})
 
@@ -211,3 +212,29 @@ def get_library_upload(call: Call) -> Any:
 def grant_library_course(call: Call) -> Any:
     _operator(call)
     return Reply(catalog.grant(call.params["courseId"], call.body, call.subject, call.correlation_id), 201)
+
+
+@route(bp, "POST", "/v1/library/packages/{package}/grants",
+       summary="Entitle a tenant (or a partner and its customers) to a named content package: its courses now "
+               "and later", tag=LIB_TAG, scope="courses:write", body="GrantCourse", status=201, responses=(400, 403))
+def grant_package(call: Call) -> Any:
+    _operator(call)
+    return Reply(catalog.grant_package(_package(call), call.body, call.subject, call.correlation_id), 201)
+
+
+@route(bp, "GET", "/v1/library/packages/{package}", summary="A content package: its courses and grants",
+       tag=LIB_TAG, scope="courses:read", responses=(403,))
+def get_package(call: Call) -> Any:
+    _operator(call)
+    return catalog.get_package(_package(call))
+
+
+def _package(call: Call) -> str:
+    import re
+
+    from chalicelib.errors import NotFound
+
+    name = call.params["package"]
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])", name):
+        raise NotFound("No such content package.")
+    return name

@@ -123,6 +123,8 @@ class CreateCourse(Strict):
     slug: Slug | None = Field(None, description="Shared library only: a stable name templates refer to.")
     allowSelfEnroll: bool = False
     shareWithCustomers: bool = Field(False, description="A partner's course: its customer tenants see it too.")
+    packages: list[Slug] = Field(default_factory=list, max_length=20, description=(
+        "Shared library only: the named content packages (e.g. a tier's bundle) the course belongs to."))
 
 
 class UpdateCourse(Strict):
@@ -134,6 +136,7 @@ class UpdateCourse(Strict):
     allowSelfEnroll: bool | None = None
     shareWithCustomers: bool | None = None
     status: Literal["active", "archived"] | None = None
+    packages: list[Slug] | None = Field(None, max_length=20, description="Shared library only.")
     introText: Text | None = None
     hiddenLessons: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] | None = Field(
         None, max_length=200, description="SCO ids the tenant's learners don't see.")

@@ -22,7 +22,7 @@ from chalicelib.clock import utcnow_iso
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.consumer import EventEnvelope, subscribe
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import CatalogEntry, Course, CourseGrant, Item, Tenant, plain
+from chalicelib.store.models import CatalogEntry, Course, CourseGrant, Item, PackageGrant, PackageMember, Tenant, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.tenancy import cache
 
@@ -102,10 +102,7 @@ def customise(ctx: TenantContext, course_id: str, body: Any) -> dict[str, Any]:
 # -- grants (shared library -> tenants) -----------------------------------------------------------------
 def grant(course_id: str, body: Any, actor: str, correlation_id: str = "") -> dict[str, Any]:
     course = courses.load_course(keys.LIBRARY, course_id)
-    grantee = cache.tenant_record(body.tenantId)
-    if grantee is None or grantee.status == "retired":
-        raise ValidationFailed("tenantId must be an existing tenant.",
-                               errors=[field_error("tenantId", "no such tenant")])
+    grantee = _grantee(body.tenantId)
     include = bool(body.includeCustomers) and grantee.kind == "partner"
     now = utcnow_iso()
     record = CourseGrant(PK=keys.course_pk(keys.LIBRARY, course_id), SK=keys.grant_sk(grantee.id),
@@ -123,6 +120,62 @@ def grant(course_id: str, body: Any, actor: str, correlation_id: str = "") -> di
         pass
     materialise(course, [grantee.id], "library")
     return {"courseId": course_id, "tenantId": grantee.id, "includeCustomers": include, "createdAt": now}
+
+
+def grant_package(package: str, body: Any, actor: str, correlation_id: str = "") -> dict[str, Any]:
+    """Entitle a tenant (or a partner and its customers) to a named content package: every library course
+    in it now, and every course that joins it later."""
+    grantee = _grantee(body.tenantId)
+    include = bool(body.includeCustomers) and grantee.kind == "partner"
+    now = utcnow_iso()
+    record = PackageGrant(PK=keys.package_pk(package), SK=keys.grant_sk(grantee.id),
+                          GSI1PK=keys.grants_gsi1pk(grantee.id), GSI1SK=keys.package_grant_gsi1sk(package),
+                          package=package, grantee_id=grantee.id, include_customers=include, granted_by=actor,
+                          created_at=now)
+    tx = Tx()  # granting again changes nothing (and raises no second event)
+    tx.put(record, Item.PK.does_not_exist() | (PackageGrant.include_customers != include), "grant")
+    tx.put(courses.event(keys.LIBRARY, "PackageGranted",
+                         {"package": package, "tenantId": grantee.id, "includeCustomers": include},
+                         actor, correlation_id))
+    try:
+        tx.commit()
+    except TxConflict:
+        pass
+    package_courses = _package_courses(package)
+    for course in package_courses:
+        materialise(course, [grantee.id], "library")
+    return {"package": package, "tenantId": grantee.id, "includeCustomers": include, "createdAt": now,
+            "courses": [c.id for c in package_courses]}
+
+
+def get_package(package: str) -> dict[str, Any]:
+    """A package's member courses and the tenants granted it (one Query of its partition)."""
+    members, grants = [], []
+    for item in Item.query(keys.package_pk(package)):
+        if isinstance(item, PackageMember):
+            members.append(item.course_id)
+        elif isinstance(item, PackageGrant):
+            grants.append({"tenantId": item.grantee_id, "includeCustomers": bool(item.include_customers),
+                           "createdAt": item.created_at})
+    return {"package": package, "courses": members, "grants": grants}
+
+
+def _grantee(tenant_id: str) -> Any:
+    grantee = cache.tenant_record(tenant_id)
+    if grantee is None or grantee.status == "retired":
+        raise ValidationFailed("tenantId must be an existing tenant.",
+                               errors=[field_error("tenantId", "no such tenant")])
+    return grantee
+
+
+def _package_courses(package: str) -> list[Course]:
+    members = PackageMember.query(keys.package_pk(package), PackageMember.SK.startswith(keys.package_course_prefix()))
+    return [courses.load_course(keys.LIBRARY, m.course_id) for m in members if isinstance(m, PackageMember)]
+
+
+def _package_grants(package: str) -> list[PackageGrant]:
+    found = PackageGrant.query(keys.package_pk(package), PackageGrant.SK.startswith(keys.package_grant_prefix()))
+    return [g for g in found if isinstance(g, PackageGrant)]
 
 
 def materialise(course: Course, tenant_ids: Iterable[str], source: str) -> int:
@@ -149,16 +202,32 @@ def _on_granted(event: EventEnvelope) -> None:
         materialise(course, _customers(event.detail["tenantId"]), "library")
 
 
+@subscribe("PackageGranted")
+def _on_package_granted(event: EventEnvelope) -> None:
+    if event.detail.get("includeCustomers"):
+        customers = _customers(event.detail["tenantId"])
+        for course in _package_courses(event.detail["package"]):
+            materialise(course, customers, "library")
+
+
 @subscribe("CourseVersionPublished")
 @subscribe("CourseUpdated")
+@subscribe("CourseCreated")
 def _on_course_changed(event: EventEnvelope) -> None:
-    """Fan a course's new fields out to every tenant that sees it (and share a partner's course)."""
+    """Fan a course's new fields out to every tenant that sees it; share a partner's course with its
+    customers; give a library course to the tenants granted its packages."""
     doc = event.detail["course"]
     course = courses.load_course(doc["owner"], doc["id"])
     if course.owner != keys.LIBRARY and course.share_with_customers:
         record = cache.tenant_record(course.owner)
         if record is not None and record.kind == "partner":
             materialise(course, _customers(course.owner), "partner")
+    for package in course.packages or []:
+        for grant in _package_grants(package):
+            tenants = [grant.grantee_id] + (_customers(grant.grantee_id) if grant.include_customers else [])
+            materialise(course, tenants, "library")
+    if event.type == "CourseCreated":
+        return
     for entry in CatalogEntry.gsi2.query(keys.viewers_gsi2pk(course.owner, course.id)):
         if isinstance(entry, CatalogEntry) and entry.tenant_id != course.owner:
             entry.update(actions=courses.base_actions(course), condition=CatalogEntry.PK.exists())
@@ -184,9 +253,12 @@ def _on_tenant_created(event: EventEnvelope) -> None:
 
 
 def _inherit_from_partner(tenant_id: str, partner_id: str) -> None:
-    for record in CourseGrant.gsi1.query(keys.grants_gsi1pk(partner_id)):
+    for record in Item.gsi1.query(keys.grants_gsi1pk(partner_id)):
         if isinstance(record, CourseGrant) and record.include_customers:
             materialise(courses.load_course(keys.LIBRARY, record.course_id), [tenant_id], "library")
+        elif isinstance(record, PackageGrant) and record.include_customers:
+            for member in _package_courses(record.package):
+                materialise(member, [tenant_id], "library")
     for course in Course.gsi1.query(keys.courses_gsi1pk(partner_id)):
         if isinstance(course, Course) and course.share_with_customers:
             materialise(course, [tenant_id], "partner")

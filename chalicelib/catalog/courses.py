@@ -17,7 +17,7 @@ from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import CatalogEntry, Course, CourseSlugClaim, CourseVersion, Item, plain
+from chalicelib.store.models import CatalogEntry, Course, CourseSlugClaim, CourseVersion, Item, PackageMember, plain
 from chalicelib.store.tx import Tx, TxConflict
 
 LIBRARY = keys.LIBRARY
@@ -27,7 +27,8 @@ def to_json(c: Course) -> dict[str, Any]:
     return {
         "id": c.id, "owner": c.owner, "slug": c.slug, "title": c.title, "description": c.description,
         "status": c.status, "allowSelfEnroll": bool(c.allow_self_enroll),
-        "shareWithCustomers": bool(c.share_with_customers), "latestVersion": _int(c.latest_version),
+        "shareWithCustomers": bool(c.share_with_customers), "packages": list(c.packages or []),
+        "latestVersion": _int(c.latest_version),
         "latest": plain(c.latest) if c.latest else None, "createdAt": c.created_at, "updatedAt": c.updated_at,
     }
 
@@ -86,11 +87,28 @@ def _refresh_own_entry(tx: Tx, course: Course) -> None:
         tx.update(own_entry(course), base_actions(course), None, "entry")
 
 
+def _check_packages(owner: str, packages: list[str] | None) -> None:
+    if packages and owner != LIBRARY:
+        raise ValidationFailed("Content packages group shared-library courses.",
+                               errors=[field_error("packages", "shared library only")])
+
+
+def _membership(tx: Tx, course_id: str, before: list[str], after: list[str]) -> None:
+    """The course's member items in the packages it joins or leaves (same transaction as the course)."""
+    for name in sorted(set(before) - set(after)):
+        tx.delete(PackageMember(PK=keys.package_pk(name), SK=keys.package_course_sk(course_id)))
+    for name in sorted(set(after) - set(before)):
+        tx.put(PackageMember(PK=keys.package_pk(name), SK=keys.package_course_sk(course_id), package=name,
+                             course_id=course_id))
+
+
 def create_course(owner: str, actor: str, body: Any, correlation_id: str = "") -> dict[str, Any]:
+    _check_packages(owner, body.packages)
     now = utcnow_iso()
     course = Course(id=new_id("cs"), owner=owner, slug=body.slug, title=body.title, description=body.description,
                     status="active", allow_self_enroll=bool(body.allowSelfEnroll),
-                    share_with_customers=bool(body.shareWithCustomers), latest_version=None, latest=None,
+                    share_with_customers=bool(body.shareWithCustomers), packages=sorted(set(body.packages or [])),
+                    latest_version=None, latest=None,
                     next_version=1, created_by=actor, created_at=now, updated_at=now, version=1)
     course.PK, course.SK = keys.course_pk(owner, course.id), keys.COURSE_SK
     course.GSI1PK, course.GSI1SK = keys.courses_gsi1pk(owner), keys.courses_gsi1sk(now, course.id)
@@ -101,6 +119,7 @@ def create_course(owner: str, actor: str, body: Any, correlation_id: str = "") -
                Item.PK.does_not_exist(), "slug")
     if owner != LIBRARY:
         tx.put(own_entry(course))
+    _membership(tx, course.id, [], list(course.packages or []))
     tx.put(event(owner, "CourseCreated", {"course": to_json(course)}, actor, correlation_id))
     try:
         tx.commit()
@@ -138,7 +157,7 @@ def list_courses(owner: str, query: Any) -> dict[str, Any]:
 
 
 _FIELDS = {"title": "title", "description": "description", "allowSelfEnroll": "allow_self_enroll",
-           "shareWithCustomers": "share_with_customers", "status": "status"}
+           "shareWithCustomers": "share_with_customers", "status": "status", "packages": "packages"}
 
 
 def update_course(owner: str, course_id: str, body: Any, actor: str, correlation_id: str = "") -> dict[str, Any]:
@@ -150,8 +169,12 @@ def change_course(owner: str, course_id: str, body: Any, actor: str, correlation
     fields = set(body.model_fields_set) & set(_FIELDS)
     if "title" in fields and not body.title:
         raise ValidationFailed("title cannot be null.", errors=[field_error("title", "null")])
+    if "packages" in fields:
+        _check_packages(owner, body.packages)
+        body.packages = sorted(set(body.packages or []))
     if not fields:
         return course
+    before = list(course.packages or [])
     for name in fields:
         setattr(course, _FIELDS[name], getattr(body, name))
     expected = course.version
@@ -159,6 +182,7 @@ def change_course(owner: str, course_id: str, body: Any, actor: str, correlation
     tx = Tx()
     tx.put(course, Course.version == expected, "course")
     _refresh_own_entry(tx, course)
+    _membership(tx, course.id, before, list(course.packages or []))
     tx.put(event(owner, "CourseUpdated", {"course": to_json(course), "changed": sorted(fields)}, actor,
                  correlation_id))
     _commit(tx)

@@ -28,7 +28,8 @@ Access patterns (kept in step with docs/access-patterns.md):
 | library course id by slug        | PK=LIB#CSLUG#<slug> SK=CSLUG                   | catalog.courses            |
 | a tenant's catalog (its view)    | PK=T#<t>#CATALOG SK=COURSE#<c>                 | catalog.catalog            |
 | the tenants that see a course    | GSI2 PK=<course owner prefix>VIEWERS#<c> SK=<t> | catalog.catalog (fan-out) |
-| a grantee's grants               | GSI1 PK=T#<t>#GRANTS SK=<c>                    | catalog.grants             |
+| a grantee's grants               | GSI1 PK=T#<t>#GRANTS SK=COURSE#<c> / PKG#<name> | catalog.catalog           |
+| content package: courses, grants | PK=LIB#PKG#<name> SK=COURSE#<c> / GRANT#<t>    | catalog.catalog            |
 | package upload                   | PK=T#<t>#UPLOAD#<u> or LIB#UPLOAD#<u> SK=UPLOAD | content.ingest            |
 | enrollment by id                 | PK=T#<t>#ENR#<e> SK=ENROLLMENT                 | enrollment.service         |
 | one enrollment per user+course   | PK=T#<t>#USER#<u> SK=ENRCLAIM#<c>              | enrollment.service         |
@@ -248,6 +249,28 @@ def grant_sk(grantee_id: str) -> str:
 
 def grants_gsi1pk(grantee_id: str) -> str:
     return f"{_tenant(grantee_id)}GRANTS"
+
+
+def package_pk(name: str) -> str:
+    """A named content package of the shared library: its member courses and the tenants granted it."""
+    return f"LIB#PKG#{_seg(name)}"
+
+
+def package_course_sk(course_id: str) -> str:
+    return f"COURSE#{_seg(course_id)}"
+
+
+def package_course_prefix() -> str:
+    return "COURSE#"
+
+
+def package_grant_prefix() -> str:
+    return "GRANT#"
+
+
+def package_grant_gsi1sk(name: str) -> str:
+    """A package grant in the grantee's grants (course grants sort as COURSE#<c>)."""
+    return f"PKG#{_seg(name)}"
 
 
 def catalog_pk(tenant_id: str) -> str:

@@ -196,6 +196,7 @@ class Course(Item, discriminator="Course"):
     status = UnicodeAttribute()  # active | archived
     allow_self_enroll = BooleanAttribute(default=False)
     share_with_customers = BooleanAttribute(default=False)  # a partner's course, seen by its customers
+    packages = ListAttribute[str](default=list)  # library courses: the named content packages they are in
     latest_version = NumberAttribute(null=True)  # the latest published version
     latest = MapAttribute[str, Any](null=True)  # a summary of that version (format, scos, publishedAt)
     next_version = NumberAttribute(default=1)
@@ -236,6 +237,23 @@ class CourseGrant(Item, discriminator="CourseGrant"):
     """A library course granted to a tenant (and, for a partner, to its customers)."""
 
     course_id = UnicodeAttribute()
+    grantee_id = UnicodeAttribute()
+    include_customers = BooleanAttribute(default=False)
+    granted_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class PackageMember(Item, discriminator="PackageMember"):
+    """A library course in a named content package."""
+
+    package = UnicodeAttribute()
+    course_id = UnicodeAttribute()
+
+
+class PackageGrant(Item, discriminator="PackageGrant"):
+    """A named content package granted to a tenant (and, for a partner, to its customers)."""
+
+    package = UnicodeAttribute()
     grantee_id = UnicodeAttribute()
     include_customers = BooleanAttribute(default=False)
     granted_by = UnicodeAttribute()

@@ -540,6 +540,12 @@ def _course_scenarios() -> tuple[Scenario, ...]:
         Scenario("POST", LIB + "/{courseId}/grants",
                  _at("POST", LIB + "/{lib}/grants", "operator", body=lambda w: {"tenantId": w.tenant["id"]}), _library,
                  note="the course (grantee from the warm cache); grant + event, then the tenant's catalog entry"),
+        Scenario("POST", "/v1/library/packages/{package}/grants",
+                 _at("POST", "/v1/library/packages/cost-tier/grants", "operator",
+                     body=lambda w: {"tenantId": w.tenant["id"]}), _library,
+                 note="grant + event; the package's members (1 Query; none here), an entry per member course"),
+        Scenario("GET", "/v1/library/packages/{package}", _at("GET", "/v1/library/packages/cost-tier", "operator"),
+                 _library, note="one Query of the package's partition: members and grants"),
     )
 
 

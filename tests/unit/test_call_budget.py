@@ -128,6 +128,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     # the course; the grantee from the tenant cache; grant + event, then the grantee's catalog entry (a
     # partner's customers get theirs through the stream)
     "POST /v1/library/courses/{courseId}/grants": {GET: 1, TX: 1, PUT: 1},
+    "POST /v1/library/packages/{package}/grants": {TX: 1, QUERY: 1},  # + 1 GetItem and 1 PutItem per member
+    "GET /v1/library/packages/{package}": {QUERY: 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload

@@ -182,3 +182,35 @@ def test_a_course_id_outside_the_id_alphabet_is_a_404_with_or_without_a_cursor(a
         token = admin if path.startswith("/v1/tenants") else api.operator
         assert api.call("GET", path, token).status_code == 404
         assert api.call("GET", path + "?cursor=abc.def", token).status_code == 404
+
+
+def test_a_content_package_entitles_its_courses_now_and_later(api, stream):
+    first = _library_course(api, title="Negotiation", packages=["preferred-tier"])
+    _publish(api, api.operator, f"{LIB}/{first['id']}", add_version("library", first["id"]))
+    partner = api.make_tenant(template="reseller")
+    customer = api.make_tenant(parentTenantId=partner["id"])
+    resp = api.call("POST", "/v1/library/packages/preferred-tier/grants", api.operator,
+                    {"tenantId": partner["id"], "includeCustomers": True})
+    assert resp.status_code == 201 and api.json(resp)["courses"] == [first["id"]]
+    stream.drain()
+    # a course that joins the package later reaches the grantees; so does a customer created later
+    later = _library_course(api, title="Pricing", packages=[])
+    api.call("PATCH", f"{LIB}/{later['id']}", api.operator, {"packages": ["preferred-tier"]})
+    stream.drain()
+    newcomer = api.make_tenant(parentTenantId=partner["id"])
+    stream.drain()
+    for tenant in (partner, customer, newcomer):
+        ids = {i["id"] for i in api.json(api.call("GET", f"/v1/tenants/{tenant['id']}/catalog",
+                                                  api.operator))["items"]}
+        assert {first["id"], later["id"]} <= ids, tenant["name"]
+    outsider = api.make_tenant(template="regulated-sales")
+    assert api.json(api.call("GET", f"/v1/tenants/{outsider['id']}/catalog", api.operator))["items"] == []
+    package = api.json(api.call("GET", "/v1/library/packages/preferred-tier", api.operator))
+    assert sorted(package["courses"]) == sorted([first["id"], later["id"]])
+    assert package["grants"] == [{"tenantId": partner["id"], "includeCustomers": True,
+                                  "createdAt": package["grants"][0]["createdAt"]}]
+    # packages are a shared-library notion
+    t = api.make_tenant()["id"]
+    resp = api.call("POST", f"/v1/tenants/{t}/courses", api.tenant_admin(t), {"title": "x", "packages": ["a-b"]})
+    assert resp.status_code == 400 and api.json(resp)["errors"][0]["field"] == "packages"
+    assert api.call("GET", "/v1/library/packages/NOPE", api.operator).status_code == 404

@@ -606,7 +606,7 @@ def _asset_case(depth: int) -> Case:
 
 _LIB_PARAMS: dict[str, Callable[[World], str]] = {
     "courseId": lambda w: _library(w)["courseId"], "number": lambda w: str(_library(w)["number"]),
-    "uploadId": lambda w: _library(w)["uploadId"]}
+    "uploadId": lambda w: _library(w)["uploadId"], "package": lambda w: "isolation-tier"}
 
 
 def _library_case(**options: Any) -> Case:
@@ -712,6 +712,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", LIB + "/{courseId}/uploads/{uploadId}"): _library_case(),
     ("POST", LIB + "/{courseId}/grants"): _library_case(body=lambda w: {"tenantId": w.victim["id"]},
                                                         attack_body=_own_tenant),
+    ("POST", "/v1/library/packages/{package}/grants"): _library_case(body=lambda w: {"tenantId": w.victim["id"]},
+                                                                     attack_body=_own_tenant),
+    ("GET", "/v1/library/packages/{package}"): _library_case(),
     # course files behind a content token, and public assets: one route per depth
     **{("GET", "/play/{token}" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _play_case(d) for d in DEPTHS},
     **{("GET", "/content" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _asset_case(d) for d in DEPTHS},
