@@ -66,7 +66,7 @@ def get_attempt(call: Call) -> Any:
 def launch_attempt(call: Call) -> Any:
     query = call.request.query_params or {}
     context = attempts.player_context(call.params["tenantId"], call.params["attemptId"], query.get("token"),
-                                      query.get("sco"))
+                                      query.get("sco"), base_url(call.request))
     return Reply(attempts.render_player(context), 200,
                  {"Content-Type": "text/html; charset=utf-8", **NO_STORE, "Referrer-Policy": "same-origin"})
 

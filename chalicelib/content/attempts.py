@@ -31,7 +31,7 @@ from chalicelib.store.models import Attempt, Enrollment, Item, Tenant, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.users.service import load_user
 
-PLAYABLE = {"scorm12", "scorm2004", "cmi5"}
+PLAYABLE = {"scorm12", "scorm2004", "cmi5", "xapi"}
 
 
 def _num(value: Any) -> Any:
@@ -180,7 +180,8 @@ def _brand(tenant_id: str) -> dict[str, Any]:
     return {"name": branding.get("displayName") or tenant.name, **branding}
 
 
-def player_context(tenant_id: str, attempt_id: str, token: str | None, requested: str | None) -> dict[str, Any]:
+def player_context(tenant_id: str, attempt_id: str, token: str | None, requested: str | None,
+                   base_url: str = "") -> dict[str, Any]:
     from chalicelib.content import runtime
 
     attempt = _launched_attempt(tenant_id, attempt_id, token)
@@ -191,7 +192,7 @@ def player_context(tenant_id: str, attempt_id: str, token: str | None, requested
     commit = launch.sign("commit", {"t": tenant_id, "a": attempt.id, "u": attempt.user_id, "i": index,
                                     "s": new_id("ss"), "std": attempt.format, "m": sco.get("masteryScore"),
                                     "ct": sco.get("completionThreshold")})
-    cmi = {} if attempt.format == "cmi5" else runtime.resume_cmi(
+    cmi = {} if attempt.format not in runtime.STANDARDS else runtime.resume_cmi(
         attempt.format, state.get("cmi"), learner_id=attempt.user_id,
         learner_name=str(state.get("learnerName") or attempt.user_id), total_seconds=total_seconds(state),
         mastery=sco.get("masteryScore"), completion_threshold=sco.get("completionThreshold"),
@@ -202,6 +203,12 @@ def player_context(tenant_id: str, attempt_id: str, token: str | None, requested
     def url(s: dict[str, Any]) -> str:  # a cmi5 AU launches through the cmi5 route, with its parameters
         if attempt.format == "cmi5":
             return f"{base}/cmi5/launch?token={quote(token or '')}&sco={quote(s['id'], safe='')}"
+        if attempt.format == "xapi":  # this activity's session credential is issued as the page renders
+            if s["id"] != sco["id"]:
+                return f"{base}/launch?token={quote(token or '')}&sco={quote(s['id'], safe='')}"
+            from chalicelib.content import tincan
+
+            return tincan.launch_url(tenant_id, attempt, index, base_url, f"/play/{content}/{s['launch']}")
         return f"/play/{content}/{s['launch']}"
 
     return {
@@ -242,11 +249,12 @@ def cmi5_launch_url(tenant_id: str, attempt_id: str, token: str | None, requeste
                                 return_url=back)
 
 
-def fold_cmi5(tenant_id: str, credential_key: str, docs: list[dict[str, Any]]) -> None:
-    """An AU's statements, stored through its fetched credential, advance its attempt (cmi5 9.3, moveOn)."""
+def fold_au_statements(tenant_id: str, credential_key: str, docs: list[dict[str, Any]]) -> None:
+    """Statements a cmi5 AU or an xAPI activity stored through its session's credential advance its attempt
+    (cmi5: 9.3 and moveOn; xAPI packages: completed/passed/failed about the launched activity)."""
     from types import SimpleNamespace
 
-    from chalicelib.content import cmi5
+    from chalicelib.content import cmi5, tincan
 
     session = cmi5.session_for(tenant_id, credential_key)
     if session is None:
@@ -254,8 +262,11 @@ def fold_cmi5(tenant_id: str, credential_key: str, docs: list[dict[str, Any]]) -
     attempt = load_attempt(tenant_id, session.attempt_id)
     au, item = plain(attempt.scos[session.sco_index]), None
     for doc in docs:
-        completion, success, scaled = cmi5.outcome(doc, au, activity_id=session.activity_id,
-                                                   registration=session.registration)
+        if attempt.format == "cmi5":
+            completion, success, scaled = cmi5.outcome(doc, au, activity_id=session.activity_id,
+                                                       registration=session.registration)
+        else:
+            completion, success, scaled = tincan.outcome(doc, session.activity_id, session.registration)
         if completion or success:
             item = _apply(tenant_id, attempt.id, attempt.user_id, session.sco_index, session.session_id,
                           SimpleNamespace(cmi=None, completion=completion, success=success,
@@ -266,7 +277,8 @@ def fold_cmi5(tenant_id: str, credential_key: str, docs: list[dict[str, Any]]) -
         status = _rollup(attempt)
         if status is not None:
             _finish(attempt, *status)
-            cmi5.record_satisfied(tenant_id, attempt, session.session_id)  # a no-op if already stored
+            if attempt.format == "cmi5":
+                cmi5.record_satisfied(tenant_id, attempt, session.session_id)  # a no-op if already stored
 
 
 def render_player(context: dict[str, Any]) -> str:

@@ -136,7 +136,7 @@ class _Launch:
     au_url: str  # fully qualified, without the launch parameters
 
 
-def _au_url(au: dict[str, Any], base_url: str, content_url: str) -> str:
+def au_url(au: dict[str, Any], base_url: str, content_url: str) -> str:
     declared = str(au["launch"])
     parts = urlsplit(declared)
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
@@ -144,7 +144,7 @@ def _au_url(au: dict[str, Any], base_url: str, content_url: str) -> str:
     return base_url.rstrip("/") + content_url if content_url.startswith("/") else content_url
 
 
-def _with_params(url: str, params: dict[str, str]) -> str:
+def with_params(url: str, params: dict[str, str]) -> str:
     """The URL with the launch parameters appended to its own query (8.1), each value fully URL-encoded."""
     parts = urlsplit(url)
     added = "&".join(f"{name}={quote(value, safe='')}" for name, value in params.items())
@@ -217,7 +217,7 @@ def launch_redirect(tenant_id: str, attempt: Attempt, sco_index: int, base_url: 
     au = _au(attempt, sco_index)
     learner = actor(attempt.user_id)
     run = _Launch(tenant_id, attempt, sco_index, au, str(uuid.uuid4()), registration(tenant_id, attempt.id),
-                  learner, au_activity_id(tenant_id, attempt, au), _au_url(au, base_url, content_url))
+                  learner, au_activity_id(tenant_id, attempt, au), au_url(au, base_url, content_url))
     token = launch.sign("cmi5-fetch", {"t": tenant_id, "a": attempt.id, "u": attempt.user_id, "i": sco_index,
                                        "s": run.session_id, "r": run.registration, "ac": run.activity_id,
                                        "j": secrets.token_hex(10)}, ttl=FETCH_SECONDS)
@@ -226,7 +226,7 @@ def launch_redirect(tenant_id: str, attempt: Attempt, sco_index: int, base_url: 
                     documents.JSON, Conditions(), merge=False)
     statements.store(platform_context(tenant_id), [_launched(run)])
     observability.count("Cmi5Launched")
-    return _with_params(run.au_url, {
+    return with_params(run.au_url, {
         "endpoint": endpoint(base_url, tenant_id),
         "fetch": f"{base_url.rstrip('/')}{fetch_path(tenant_id, attempt.id)}?token={quote(token, safe='')}",
         "actor": json.dumps(learner, separators=(",", ":")),
@@ -258,7 +258,7 @@ def _fetch_claims(tenant_id: str, attempt_id: str, token: str | None) -> dict[st
     return claims
 
 
-def _issue(tenant_id: str, claims: dict[str, Any]) -> str:
+def issue_credential(tenant_id: str, claims: dict[str, Any]) -> str:
     """Record the token's use and create the session's credential in one transaction; the auth-token."""
     now, token_id = utcnow_iso(), str(claims["j"])
     key, secret = f"{AU_KEY_PREFIX}{token_id}", new_secret()
@@ -286,7 +286,7 @@ def fetch_token(tenant_id: str, attempt_id: str, token: str | None) -> dict[str,
     """The fetch URL's JSON answer (always HTTP 200, application/json): the auth-token once, else an error."""
     try:
         claims = _fetch_claims(tenant_id, attempt_id, token)
-        auth = _issue(tenant_id, claims)
+        auth = issue_credential(tenant_id, claims)
     except FetchError as err:
         return {"error-code": err.code, "error-text": err.text}
     except Exception:  # 8.2.3.2 code 3: the AU gets a JSON answer whatever failed here

@@ -65,14 +65,14 @@ def post_statements(ctx: TenantContext, request: Any) -> Reply:
 
 
 def _stored_by_au(ctx: TenantContext, docs: list[dict[str, Any]]) -> None:
-    """Statements a cmi5 AU sent through the credential its launch fetched advance that attempt."""
+    """Statements a cmi5 AU or an xAPI activity sent through its launch session's credential advance its attempt."""
     from chalicelib.content import cmi5
 
     key = cmi5.credential_key(ctx.principal)
     if key:
         from chalicelib.content import attempts
 
-        attempts.fold_cmi5(ctx.tenant_id, key, docs)
+        attempts.fold_au_statements(ctx.tenant_id, key, docs)
 
 
 

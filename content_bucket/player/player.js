@@ -386,9 +386,10 @@
     frame.src = sco.url;
   }
 
-  // cmi5: the AU talks xAPI to the LRS itself; its URL (the cmi5 launch route) redirects with the cmi5 launch
-  // parameters. An AU that asks for its own window replaces this page; others are framed.
-  function startCmi5() {
+  // cmi5 and xAPI packages: the content talks xAPI to the LRS itself, with the launch parameters its URL carries
+  // (a cmi5 AU's URL is the cmi5 launch route, which redirects with them). An AU that asks for its own window
+  // replaces this page; others are framed.
+  function startAu() {
     var au = currentSco();
     if (!au) {
       showAlert("This part of the course could not be found.");
@@ -400,8 +401,8 @@
 
   applyBrand();
   wireNavigation();
-  if (config.standard === "cmi5") {
-    startCmi5();
+  if (config.standard === "cmi5" || config.standard === "xapi") {
+    startAu();
   } else {
     loadBundle().then(start).catch(function (error) {
       console.error("player:", error);

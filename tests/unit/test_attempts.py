@@ -298,3 +298,39 @@ def test_a_suspended_tenants_launch_links_stop(api, world):
 
     cache.reset()  # another container would see it within the cache's 30 seconds
     assert api.client.http.get(attempt["launchUrl"]).status_code == 404
+
+
+def test_an_xapi_package_launches_with_endpoint_auth_actor_and_its_statements_complete_it(api, world):
+    from urllib.parse import parse_qs, urlsplit
+
+    activity = "https://example.com/tincan/prospecting"
+    pkg = FakePackage(format="xapi", scos=(FakeSco(activity, "Prospecting", "story.html", scorm_type="activity",
+                                                   activity_id=activity),))
+    n = add_version(world["t"], world["course"]["id"], pkg)
+    api.call("POST", f"{world['base']}/versions/{n}/publish", world["admin"])
+    attempt = api.json(_start(api, world, api.json(_enroll(api, world))["id"]))
+    page = api.client.http.get(attempt["launchUrl"], headers={"Host": "lms.example"})
+    html = page.body.decode()
+    start = html.index('id="player-config">') + len('id="player-config">')
+    config = json.loads(html[start:html.index("</script>", start)])
+    assert config["standard"] == "xapi" and config["cmi"] == {}
+    url = urlsplit(config["scos"][0]["url"])
+    params = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert url.path.startswith("/play/") and url.path.endswith("/story.html")
+    assert params["endpoint"] == f"http://lms.example/v1/tenants/{world['t']}/xapi/"
+    assert params["activity_id"] == activity and json.loads(params["actor"])["account"]["name"] == \
+        world["learner"]["id"]
+
+    def say(verb, result):
+        doc = {"actor": json.loads(params["actor"]), "verb": {"id": verb}, "object": {"id": activity},
+               "result": result, "context": {"registration": params["registration"]}}
+        return api.client.http.post(f"/v1/tenants/{world['t']}/xapi/statements", body=json.dumps(doc), headers={
+            "Authorization": params["auth"], "Content-Type": "application/json", "X-Experience-API-Version": "1.0.3"})
+
+    assert say("http://adlnet.gov/expapi/verbs/experienced", {}).status_code == 200
+    path = f"/v1/tenants/{world['t']}/attempts/{attempt['id']}"
+    assert api.json(api.call("GET", path, world["token"]))["status"] == "in_progress"
+    assert say("http://adlnet.gov/expapi/verbs/passed", {"completion": True, "success": True,
+                                                           "score": {"scaled": 0.85}}).status_code == 200
+    done = api.json(api.call("GET", path, world["token"]))
+    assert done["status"] == "completed" and done["success"] == "passed" and done["score"] == 85.0
