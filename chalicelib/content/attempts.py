@@ -104,11 +104,14 @@ def start(ctx: TenantContext, enrollment_id: str) -> tuple[dict[str, Any], bool]
         current = load_attempt(ctx.tenant_id, enrollment.attempt_id)
         if current.status == "in_progress":
             return {**attempt_json(current), "launchUrl": launch_url(ctx.tenant_id, current)}, False
+    if enrollment.attempt_id is None:
+        _start_on_latest(ctx.tenant_id, enrollment)
     attempt = _new_attempt(ctx, enrollment)
     tx = Tx()
     tx.put(attempt, Item.PK.does_not_exist(), "attempt")
     previous = enrollment.attempt_id
     tx.update(enrollment, [Enrollment.attempt_id.set(attempt.id), Enrollment.status.set("in_progress"),
+                           Enrollment.version.set(int(enrollment.version)),
                            Enrollment.updated_at.set(attempt.started_at)],
               (Enrollment.attempt_id == previous) if previous else Enrollment.attempt_id.does_not_exist(),
               "enrollment")
@@ -136,6 +139,19 @@ def _check_prerequisites(tenant_id: str, enrollment: Enrollment) -> None:
         if not done:
             raise Conflict(f"Complete {course_id} first: this course of the learning path requires it.",
                            errors=[field_error("requires", course_id)])
+
+
+def _start_on_latest(tenant_id: str, enrollment: Enrollment) -> None:
+    """A learner who never started takes the version published since they enrolled; from the first attempt
+    on the enrollment keeps its version (a learner in progress stays on the content they started)."""
+    from chalicelib.catalog.catalog import load_entry
+
+    try:
+        latest = load_entry(tenant_id, enrollment.course_id).latest_version
+    except NotFound:
+        return  # no longer in the catalog: what they enrolled on is still theirs to take
+    if latest is not None:
+        enrollment.version = int(latest)
 
 
 def _new_attempt(ctx: TenantContext, enrollment: Enrollment) -> Attempt:

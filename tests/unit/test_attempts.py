@@ -334,3 +334,19 @@ def test_an_xapi_package_launches_with_endpoint_auth_actor_and_its_statements_co
                                                            "score": {"scaled": 0.85}}).status_code == 200
     done = api.json(api.call("GET", path, world["token"]))
     assert done["status"] == "completed" and done["success"] == "passed" and done["score"] == 85.0
+
+
+def test_a_learner_who_never_started_takes_the_newer_version_one_in_progress_stays(api, world):
+    early = api.json(_enroll(api, world))
+    other, other_token = api.user_token(world["t"], ["learner"])
+    started = api.json(_enroll(api, world, user=other))
+    in_progress = api.json(api.call("POST", f"/v1/tenants/{world['t']}/enrollments/{started['id']}/attempts",
+                                    other_token))
+    assert early["version"] == 1 and in_progress["version"] == 1
+    n = add_version(world["t"], world["course"]["id"])
+    api.call("POST", f"{world['base']}/versions/{n}/publish", world["admin"])
+    assert api.json(_start(api, world, early["id"]))["version"] == n  # never started: the latest
+    again = api.json(api.call("POST", f"/v1/tenants/{world['t']}/enrollments/{started['id']}/attempts", other_token))
+    assert again["id"] == in_progress["id"] and again["version"] == 1  # resumed on what they started
+    assert api.json(api.call("GET", f"/v1/tenants/{world['t']}/enrollments/{early['id']}", world["token"]))[
+        "version"] == n

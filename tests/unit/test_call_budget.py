@@ -99,8 +99,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     # an admin asking about another user: the user (an unknown user is a 404, as GET …/users/{userId}), one Query
     "GET /v1/tenants/{tenantId}/users/{userId}/enrollments": {GET: 1, QUERY: 1},
     "GET /v1/tenants/{tenantId}/me/enrollments": {QUERY: 1},
-    # a new attempt: enrollment, version (its SCOs are copied onto the attempt), learner's name; one transaction
-    "POST /v1/tenants/{tenantId}/enrollments/{enrollmentId}/attempts": {GET: 3, TX: 1},
+    # a first attempt: enrollment, catalog entry (the latest version), version, learner; then one transaction
+    "POST /v1/tenants/{tenantId}/enrollments/{enrollmentId}/attempts": {GET: 4, TX: 1},
     "GET /v1/tenants/{tenantId}/attempts/{attemptId}": {GET: 1},
     # Required: the player page is at most the attempt and the tenant (branding); its tokens are HMACs
     "GET /v1/tenants/{tenantId}/attempts/{attemptId}/launch": {GET: 2},
