@@ -109,15 +109,8 @@ def grant(course_id: str, body: Any, actor: str, correlation_id: str = "") -> di
                          GSI1PK=keys.grants_gsi1pk(grantee.id), GSI1SK=keys.catalog_course_sk(course_id),
                          course_id=course_id, grantee_id=grantee.id, include_customers=include,
                          granted_by=actor, created_at=now)
-    tx = Tx()  # granting again changes nothing (and raises no second event)
-    tx.put(record, Item.PK.does_not_exist() | (CourseGrant.include_customers != include), "grant")
-    tx.put(courses.event(keys.LIBRARY, "CourseGranted",
-                         {"courseId": course_id, "tenantId": grantee.id, "includeCustomers": include},
-                         actor, correlation_id))
-    try:
-        tx.commit()
-    except TxConflict:
-        pass
+    _put_grant(record, CourseGrant.include_customers != include, "CourseGranted",
+               {"courseId": course_id, "tenantId": grantee.id, "includeCustomers": include}, actor, correlation_id)
     materialise(course, [grantee.id], "library")
     return {"courseId": course_id, "tenantId": grantee.id, "includeCustomers": include, "createdAt": now}
 
@@ -132,20 +125,25 @@ def grant_package(package: str, body: Any, actor: str, correlation_id: str = "")
                           GSI1PK=keys.grants_gsi1pk(grantee.id), GSI1SK=keys.package_grant_gsi1sk(package),
                           package=package, grantee_id=grantee.id, include_customers=include, granted_by=actor,
                           created_at=now)
-    tx = Tx()  # granting again changes nothing (and raises no second event)
-    tx.put(record, Item.PK.does_not_exist() | (PackageGrant.include_customers != include), "grant")
-    tx.put(courses.event(keys.LIBRARY, "PackageGranted",
-                         {"package": package, "tenantId": grantee.id, "includeCustomers": include},
-                         actor, correlation_id))
-    try:
-        tx.commit()
-    except TxConflict:
-        pass
+    _put_grant(record, PackageGrant.include_customers != include, "PackageGranted",
+               {"package": package, "tenantId": grantee.id, "includeCustomers": include}, actor, correlation_id)
     package_courses = _package_courses(package)
     for course in package_courses:
         materialise(course, [grantee.id], "library")
     return {"package": package, "tenantId": grantee.id, "includeCustomers": include, "createdAt": now,
             "courses": [c.id for c in package_courses]}
+
+
+def _put_grant(record: Item, changed: Any, event_type: str, detail: dict[str, Any], actor: str,
+               correlation_id: str) -> None:
+    """A grant with its event; granting again (unchanged) writes nothing and raises no second event."""
+    tx = Tx()
+    tx.put(record, Item.PK.does_not_exist() | changed, "grant")
+    tx.put(courses.event(keys.LIBRARY, event_type, detail, actor, correlation_id))
+    try:
+        tx.commit()
+    except TxConflict:
+        pass
 
 
 def get_package(package: str) -> dict[str, Any]:

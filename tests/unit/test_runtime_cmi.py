@@ -67,22 +67,9 @@ COMMIT_2004 = (
     r'","raw":"90","min":"0","max":"100"},"session_time":"PT5M","success_status":"passed","suspend_data":"'
     r'{\"slide\":7}","time_limit_action":"continue,no message"}}'
 )
-BEACON_2004 = (
-    r'{"cmi":{"comments_from_learner":{"0":{"comment":"hard one","location":"slide-2","timestamp":"2025-01'
-    r'-02T10:00:00"}},"comments_from_lms":{},"completion_status":"completed","completion_threshold":"0.75"'
-    r',"credit":"credit","entry":"resume","exit":"suspend","interactions":{"0":{"id":"q1","type":"choice",'
-    r'"objectives":{"0":{"id":"obj-a"}},"timestamp":"2025-01-02T10:01:00","weighting":"1","learner_respons'
-    r'e":"b","result":"incorrect","latency":"PT12S","description":"","correct_responses":{"0":{"pattern":"'
-    r'a"}}},"1":{"id":"q2","type":"true-false","objectives":{},"timestamp":"","weighting":"","learner_resp'
-    r'onse":"true","result":"correct","latency":"","description":"","correct_responses":{"0":{"pattern":"t'
-    r'rue"}}}},"launch_data":"mode=sales","learner_id":"u-42","learner_name":"Jane Doe","learner_preferenc'
-    r'e":{"audio_level":"0.5","language":"","delivery_speed":"1","audio_captioning":"0"},"location":"slide'
-    r'-9","max_time_allowed":"","mode":"normal","objectives":{"0":{"id":"obj-a","success_status":"failed",'
-    r'"completion_status":"incomplete","progress_measure":"","description":"","score":{"scaled":"0.4","raw'
-    r'":"","min":"","max":""}}},"progress_measure":"1","scaled_passing_score":"0.8","score":{"scaled":"0.9'
-    r'","raw":"90","min":"0","max":"100"},"session_time":"PT5M","success_status":"passed","suspend_data":"'
-    r'{\"slide\":7}","time_limit_action":"continue,no message","total_time":"PT6M30S"},"terminated":true}'
-)
+# The terminate beacon: the same body, plus the total time scorm-again computed and the terminate flag.
+BEACON_2004 = json.dumps({"cmi": {**json.loads(COMMIT_2004)["cmi"], "total_time": "PT6M30S"}, "terminated": True},
+                         separators=(",", ":"))
 # fmt: on
 
 
