@@ -34,6 +34,14 @@ def get_enrollment(call: Call) -> Any:
     return enrollment.get_enrollment(call.ctx, call.params["enrollmentId"])
 
 
+@route(bp, "DELETE", T + "/enrollments/{enrollmentId}",
+       summary="Withdraw an enrollment (admins; managers for their reports)", tag=TAG, scope="enrollments:write",
+       status=204, responses=(403, 409))
+def withdraw_enrollment(call: Call) -> Any:
+    enrollment.withdraw(call.ctx, call.params["enrollmentId"])
+    return Reply("", 204)
+
+
 @route(bp, "GET", T + "/users/{userId}/enrollments", summary="A user's enrollments", tag=TAG,
        scope="enrollments:read", query="PageQuery")
 def list_user_enrollments(call: Call) -> Any:

@@ -16,7 +16,7 @@ from chalicelib import observability
 from chalicelib.auth.principal import TenantContext
 from chalicelib.catalog.catalog import load_entry
 from chalicelib.clock import new_id, utcnow_iso
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
 from chalicelib.store.models import Enrollment, EnrollmentClaim, Item, User, plain
@@ -24,11 +24,20 @@ from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.users.service import load_user
 
 
+def overdue(e: Enrollment, today: str | None = None) -> bool:
+    """Past its due date and not finished (completed, withdrawn or expired)."""
+    from chalicelib.clock import utcnow
+
+    day = today or utcnow().date().isoformat()
+    return bool(e.due_date) and str(e.due_date) < day and e.status not in ("completed", "withdrawn", "expired")
+
+
 def to_json(e: Enrollment) -> dict[str, Any]:
     return {
         "id": e.id, "tenantId": e.tenant_id, "userId": e.user_id, "courseId": e.course_id,
         "courseOwner": e.course_owner, "version": int(e.version), "source": e.source, "status": e.status,
-        "dueDate": e.due_date, "pathId": e.path_id, "requires": list(e.requires or []), "attemptId": e.attempt_id,
+        "dueDate": e.due_date, "overdue": overdue(e), "pathId": e.path_id, "requires": list(e.requires or []),
+        "attemptId": e.attempt_id,
         "score": None if e.score is None else float(e.score), "completedAt": e.completed_at,
         "createdAt": e.created_at, "updatedAt": e.updated_at,
     }
@@ -160,3 +169,33 @@ def list_user_enrollments(ctx: TenantContext, user_id: str, query: Any) -> dict[
     listing = partial(Enrollment.gsi1.query, keys.user_enrollments_gsi1pk(ctx.tenant_id, user_id),
                       scan_index_forward=False)
     return pagination.page(listing, f"enrollments|{ctx.tenant_id}|{user_id}", query, to_json, Enrollment)
+
+
+def withdraw(ctx: TenantContext, enrollment_id: str) -> None:
+    """Withdraw an enrollment (admins; managers for their reports). The user may be enrolled again later (a
+    new enrollment); a completed one stays on the record. Withdrawing twice is the same as once."""
+    enrollment = load_enrollment(ctx.tenant_id, enrollment_id)
+    if not can_see_user(ctx, enrollment.user_id):
+        raise NotFound("No such enrollment.")
+    own = enrollment.user_id == ctx.principal.subject
+    if not (ctx.acts_as_admin or (not own and ctx.principal.has_role("manager"))):
+        raise Forbidden("Admins, and managers for their reports, withdraw enrollments.")
+    if enrollment.status == "withdrawn":
+        return
+    if enrollment.status == "completed":
+        raise Conflict("A completed enrollment stays on the learner's record.",
+                       errors=[field_error("status", "completed")])
+    now = utcnow_iso()
+    tx = Tx()
+    tx.update(enrollment, [Enrollment.status.set("withdrawn"), Enrollment.updated_at.set(now)],
+              Enrollment.status == enrollment.status, "enrollment")
+    tx.delete(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, enrollment.user_id),
+                              SK=keys.enrollment_claim_sk(enrollment.course_id)),
+              EnrollmentClaim.enrollment_id == enrollment.id, "claim")
+    tx.put(event_item(ctx.tenant_id, "EnrollmentWithdrawn", {"enrollment": {**to_json(enrollment),
+                                                                            "status": "withdrawn"}},
+                      actor=ctx.principal.subject, correlation_id=ctx.correlation_id))
+    try:
+        tx.commit()
+    except TxConflict:
+        raise Conflict("The enrollment changed while this request ran; retry it.") from None

@@ -311,6 +311,16 @@ def _learning(w: CostWorld) -> None:
     x.update(course=course, prefix=prefix, number=number, learner=learner["id"], learner_token=token)
 
 
+def _spare_enrollment(w: CostWorld) -> None:
+    """A second learner's enrollment in the course, to withdraw (the first one's attempt scenarios follow)."""
+    _learning(w)
+    learner = w.api.make_user(w.tenant["id"])
+    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/enrollments", w.admin,
+                      {"userId": learner["id"], "courseId": w.extra["course"]})
+    assert made.status_code == 201, made.body
+    w.extra["spare_enrollment"] = w.api.json(made)["id"]
+
+
 def _draft(w: CostWorld) -> None:
     """A new draft version of the course (what publish and retire act on)."""
     from tests.unit.course_helpers import add_version
@@ -481,6 +491,9 @@ def _course_scenarios() -> tuple[Scenario, ...]:
         Scenario("GET", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}",
                  _at("GET", T + "/enrollments/{enrollment}"),
                  note="the enrollment (an admin sees everyone's: no user read)"),
+        Scenario("DELETE", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}",
+                 _at("DELETE", T + "/enrollments/{spare_enrollment}"), _spare_enrollment,
+                 note="the enrollment; status, claim deleted and event in one transaction"),
         Scenario("GET", "/v1/tenants/{tenantId}/users/{userId}/enrollments",
                  _at("GET", T + "/users/{learner}/enrollments"),
                  note="an admin: the user (404 if unknown), one Query (GSI1)"),

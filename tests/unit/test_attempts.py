@@ -350,3 +350,25 @@ def test_a_learner_who_never_started_takes_the_newer_version_one_in_progress_sta
     assert again["id"] == in_progress["id"] and again["version"] == 1  # resumed on what they started
     assert api.json(api.call("GET", f"/v1/tenants/{world['t']}/enrollments/{early['id']}", world["token"]))[
         "version"] == n
+
+
+def test_withdrawal_frees_the_course_for_a_new_enrollment_and_due_dates_show_overdue(api, world):
+    t = world["t"]
+    resp = api.call("POST", f"/v1/tenants/{t}/enrollments", world["admin"],
+                    {"userId": world["learner"]["id"], "courseId": world["course"]["id"], "dueDate": "2020-01-31"})
+    first = api.json(resp)
+    assert first["dueDate"] == "2020-01-31" and first["overdue"] is True
+    assert api.call("DELETE", f"/v1/tenants/{t}/enrollments/{first['id']}", world["token"]).status_code == 403
+    assert api.call("DELETE", f"/v1/tenants/{t}/enrollments/{first['id']}", world["admin"]).status_code == 204
+    assert api.call("DELETE", f"/v1/tenants/{t}/enrollments/{first['id']}", world["admin"]).status_code == 204
+    gone = api.json(api.call("GET", f"/v1/tenants/{t}/enrollments/{first['id']}", world["token"]))
+    assert gone["status"] == "withdrawn" and gone["overdue"] is False
+    assert api.call("POST", f"/v1/tenants/{t}/enrollments/{first['id']}/attempts", world["token"]).status_code == 409
+    again = api.call("POST", f"/v1/tenants/{t}/enrollments", world["admin"],
+                     {"userId": world["learner"]["id"], "courseId": world["course"]["id"]})
+    assert again.status_code == 201 and api.json(again)["id"] != first["id"]
+    # a completed enrollment stays on the record
+    done = api.json(again)
+    config = _player(api, api.json(_start(api, world, done["id"]))["launchUrl"])
+    _commit(api, config, {"cmi": {"core": {"lesson_status": "passed"}}})
+    assert api.call("DELETE", f"/v1/tenants/{t}/enrollments/{done['id']}", world["admin"]).status_code == 409

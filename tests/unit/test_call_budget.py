@@ -96,6 +96,7 @@ BUDGETS: dict[str, dict[str, int]] = {
     # enrollments: user and catalog entry read, claim + enrollment + event in one transaction
     "POST /v1/tenants/{tenantId}/enrollments": {GET: 2, TX: 1},
     "GET /v1/tenants/{tenantId}/enrollments/{enrollmentId}": {GET: 1},
+    "DELETE /v1/tenants/{tenantId}/enrollments/{enrollmentId}": {GET: 1, TX: 1},
     # an admin asking about another user: the user (an unknown user is a 404, as GET …/users/{userId}), one Query
     "GET /v1/tenants/{tenantId}/users/{userId}/enrollments": {GET: 1, QUERY: 1},
     "GET /v1/tenants/{tenantId}/me/enrollments": {QUERY: 1},

@@ -326,6 +326,27 @@ def _course(w: World) -> dict[str, Any]:
     return c
 
 
+def _spare_enrollment(w: World) -> str:
+    """An enrollment of a further victim user in the victim's course, for the withdrawal case alone."""
+    c = _course(w)
+    if "spare" not in c:
+        vid, n = w.victim["id"], next(_seq)
+        user = w.api.make_user(vid, email=f"spare{n}@victim.example", displayName=f"Victim Spare {n}")
+        made = _ok(w.api.call("POST", f"/v1/tenants/{vid}/enrollments", w.tokens["victim_admin"],
+                              {"userId": user["id"], "courseId": c["courseId"]}))
+        c["spare"] = w.api.json(made)["id"]
+        w.extra_secrets |= {user["id"], user["email"], user["displayName"], c["spare"]}
+    return str(c["spare"])
+
+
+def _still_enrolled(w: World, who: str) -> None:
+    """Withdrawing twice is a 204 too, so the legitimate call can't tell: no attacker may have withdrawn it."""
+    if who != "legit":
+        doc = w.api.json(w.api.call("GET", f"/v1/tenants/{w.victim['id']}/enrollments/{_spare_enrollment(w)}",
+                                    w.operator))
+        assert doc["status"] == "enrolled", f"{who} withdrew the victim's enrollment"
+
+
 def _files(w: World) -> dict[str, Any]:
     """The victim's objects outside the public `content/` prefix, by how many segments their keys have (1-12):
     stray objects, an upload's zip and the package's files at every depth. Under the course's real prefix once
@@ -681,6 +702,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/tenants/{tenantId}/enrollments"): Case(
         body=lambda w: {"userId": w.victim_admin["id"], "courseId": _course(w)["courseId"]}),
     ("GET", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}"): Case(),
+    ("DELETE", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}"): Case(
+        params={"enrollmentId": _spare_enrollment}, check=lambda w, who, resp: _still_enrolled(w, who)),
     # an admin of its own tenant naming the victim's user id: a 404 (an unknown user, as GET …/users/{userId})
     ("GET", "/v1/tenants/{tenantId}/users/{userId}/enrollments"): Case(prepare=_learning),
     ("GET", "/v1/tenants/{tenantId}/me/enrollments"): Case(legit="victim_learner", prepare=_learning),
