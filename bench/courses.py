@@ -76,7 +76,8 @@ def _fan_out(api: Any, viewers: int) -> dict[str, Any]:
     api.call("POST", f"{base}/versions/{add_version('library', course['id'])}/publish", api.operator)
     with counting() as calls:
         stream.drain()
-    return {"viewers": viewers, "calls": dict(calls.dynamodb)}
+    made = {op: n for op, n in calls.dynamodb.items() if op != "DescribeTable"}  # the harness finding the stream
+    return {"viewers": viewers, "calls": made}
 
 
 def measure(say: Say) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.clock import utcnow_iso
 from chalicelib.config import settings
 from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed, field_error
+from chalicelib.events.outbox import event_item
 from chalicelib.lrs import indexing, scopes
 from chalicelib.lrs.facets import Facets, digest, facets
 from chalicelib.lrs.validate import VOIDED
@@ -117,18 +118,23 @@ def _without_stored(batch: list[Prepared], existing: dict[str, StatementRecord])
 
 
 class _Plan:
-    """Transactions of at most MAX_OPS operations; one statement's operations never straddle two."""
+    """Transactions of at most MAX_OPS operations; one statement's operations never straddle two, and each
+    transaction carries one `StatementsStored` event naming the statements it stores (the outbox)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: TenantContext) -> None:
+        self.ctx = ctx
         self.groups: list[list[tuple[str, Any, str]]] = []
+        self.stored: list[list[Prepared]] = []
 
-    def add(self, ops: list[tuple[str, Any, str]]) -> None:
-        if not self.groups or len(self.groups[-1]) + len(ops) > MAX_OPS:
+    def add(self, p: Prepared, ops: list[tuple[str, Any, str]]) -> None:
+        if not self.groups or len(self.groups[-1]) + len(ops) > MAX_OPS - 1:  # room for the event
             self.groups.append([])
+            self.stored.append([])
         self.groups[-1].extend(ops)
+        self.stored[-1].append(p)
 
     def commit(self) -> None:
-        for group in self.groups:
+        for group, stored in zip(self.groups, self.stored, strict=True):
             tx = Tx()
             for kind, item, label in group:
                 if kind == "put":
@@ -137,7 +143,24 @@ class _Plan:
                     tx.update(item, [StatementRecord.voided.set(True)], Item.PK.exists(), label)
                 else:
                     tx.put(item)
+            tx.put(event_item(self.ctx.tenant_id, "StatementsStored",
+                              {"statements": [event_summary(p) for p in stored]},
+                              actor=self.ctx.principal.subject, correlation_id=self.ctx.correlation_id))
             tx.commit()
+
+
+def event_summary(p: Prepared) -> dict[str, Any]:
+    """What consumers of `StatementsStored` filter on (certification triggers, completions): the statement's
+    id, verb, activity, actor, registration, result and what it voids; the statement itself is one GetItem."""
+    doc = p.doc
+    summary: dict[str, Any] = {"id": p.id, "verb": p.facets.verb, "activity": p.facets.activity,
+                               "actor": doc.get("actor"), "registration": p.facets.registration,
+                               "stored": p.stored}
+    if isinstance(doc.get("result"), dict):
+        summary["result"] = {k: v for k, v in doc["result"].items() if k in ("completion", "success", "score")}
+    if p.voids:
+        summary["voids"] = p.voids
+    return summary
 
 
 def _void_ops(tenant_id: str, p: Prepared, target: StatementRecord | None) -> list[tuple[str, Any, str]]:
@@ -159,7 +182,7 @@ def _check_ids(batch: list[Prepared]) -> None:
 
 
 def _plan(ctx: TenantContext, batch: list[Prepared], existing: dict[str, StatementRecord]) -> _Plan:
-    plan = _Plan()
+    plan = _Plan(ctx)
     in_batch = {p.key_id: p for p in batch}
     for p in batch:
         if p.voids and p.voids in in_batch:
@@ -172,7 +195,7 @@ def _plan(ctx: TenantContext, batch: list[Prepared], existing: dict[str, Stateme
                 raise ValidationFailed("A voiding statement cannot be voided.",
                                        errors=[field_error("object.id", "targets a voiding statement", "#/object/id")])
             ops += _void_ops(ctx.tenant_id, p, target)
-        plan.add(ops)
+        plan.add(p, ops)
     return plan
 
 
@@ -183,7 +206,8 @@ def store(ctx: TenantContext, raw: list[Any]) -> list[str]:
     _check_ids(batch)
     targets = {p.voids for p in batch if p.voids}
     existing: dict[str, StatementRecord] = {}
-    if targets or sum(len(indexing.copies(p.key_id, p.facets)) + 1 for p in batch) > MAX_OPS:
+    ops = sum(len(indexing.copies(p.key_id, p.facets)) + 1 for p in batch)
+    if targets or ops > MAX_OPS - 1:  # more than one transaction (each keeps one operation for its event)
         existing = _read(ctx.tenant_id, {p.key_id for p in batch} | targets)
     fresh = _without_stored(batch, existing)
     for _attempt in range(3):

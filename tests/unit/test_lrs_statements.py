@@ -187,3 +187,25 @@ def test_format_ids_reduces_activities_to_their_id(lrs: Any) -> None:
     doc = json.loads(lrs.request("GET", f"/statements?statementId={sid}&format=ids").body)
     assert doc["object"] == {"id": "http://example.com/courses/discovery-calls"}
     assert doc["actor"] == {"objectType": "Agent", "mbox": "mailto:learner@example.com"}
+
+
+def test_stored_statements_raise_one_event_per_transaction_that_consumers_receive(api, lrs):
+    from chalicelib.events import consumer
+    from tests.unit.course_helpers import Stream
+
+    got: list = []
+    consumer._HANDLERS["StatementsStored"].append(got.append)
+    try:
+        batch = [{"actor": {"mbox": "mailto:rep@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/passed"},
+                  "object": {"id": f"http://example.com/roleplay/{i}"}, "result": {"success": True}}
+                 for i in range(3)]
+        ids = json.loads(lrs.request("POST", "/statements", batch).body)
+        lrs.request("POST", "/statements", [dict(batch[0], id=ids[0])])  # a replay stores nothing
+        Stream(api).drain()
+    finally:
+        consumer._HANDLERS["StatementsStored"].remove(got.append)
+    assert len(got) == 1 and got[0].tenant_id == lrs.tenant_id
+    summaries = got[0].detail["statements"]
+    assert [s["id"] for s in summaries] == ids
+    assert summaries[0]["verb"] == "http://adlnet.gov/expapi/verbs/passed"
+    assert summaries[0]["activity"] == "http://example.com/roleplay/0" and summaries[0]["result"] == {"success": True}
