@@ -25,6 +25,9 @@ class StarterCourse:
     description: str
     format: str  # "scorm12" | "scorm2004"
     answers: dict[str, str] = field(hash=False)  # the correct option per quiz question, e.g. {"q1": "b"}
+    # files every package carries a copy of (a package must be self-contained): path in the package ->
+    # file in content_bucket/courses/_shared/
+    shared: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 STARTER: dict[str, StarterCourse] = {
@@ -39,6 +42,7 @@ STARTER: dict[str, StarterCourse] = {
             ),
             format="scorm12",
             answers={"q1": "b", "q2": "d", "q3": "a"},
+            shared={"course.css": "course.css"},
         ),
         StarterCourse(
             slug="closing-techniques",
@@ -49,6 +53,7 @@ STARTER: dict[str, StarterCourse] = {
             ),
             format="scorm2004",
             answers={"q1": "c", "q2": "b", "q3": "d"},
+            shared={"shared/course.css": "course.css"},
         ),
     )
 }
@@ -67,21 +72,27 @@ def source_dir(slug: str) -> Path:
 
 
 def package_files(slug: str) -> list[str]:
-    """The files a package holds: POSIX paths relative to the course folder, sorted. Hidden files are skipped."""
+    """The files a package holds: POSIX paths relative to the course folder (plus the shared files it
+    carries), sorted. Hidden files are skipped."""
     root = source_dir(slug)
     if not (root / MANIFEST).is_file():
         raise FileNotFoundError(f"{root / MANIFEST} is missing")
-    names = []
+    names = set(STARTER[slug].shared)
     for path in root.rglob("*"):
         relative = path.relative_to(root)
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-            names.append(relative.as_posix())
+            names.add(relative.as_posix())
     return sorted(names)
+
+
+def source_of(slug: str, name: str) -> Path:
+    """Where the package's file `name` comes from: the course folder, or content_bucket/courses/_shared/."""
+    shared = STARTER[slug].shared.get(name)
+    return courses_root() / "_shared" / shared if shared else source_dir(slug) / name
 
 
 def build(slug: str) -> bytes:
     """The course as a zip: the same bytes for the same files, whenever and wherever it is built."""
-    root = source_dir(slug)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in package_files(slug):
@@ -89,7 +100,7 @@ def build(slug: str) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, so external_attr carries the mode
             info.external_attr = FILE_MODE << 16
-            archive.writestr(info, (root / name).read_bytes(), compresslevel=COMPRESS_LEVEL)
+            archive.writestr(info, source_of(slug, name).read_bytes(), compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
