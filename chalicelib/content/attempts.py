@@ -34,18 +34,8 @@ from chalicelib.users.service import load_user
 PLAYABLE = {"scorm12", "scorm2004", "cmi5", "xapi"}
 
 
-def _num(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _num(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_num(v) for v in value]
-    return value
-
-
 def sco_states(attempt: Attempt) -> list[dict[str, Any]]:
-    runtime = _num(plain(attempt.runtime) if attempt.runtime else {})
+    runtime = plain(attempt.runtime) if attempt.runtime else {}
     return [runtime.get(f"s{i}", {}) for i in range(len(attempt.scos or []))]
 
 

@@ -51,7 +51,7 @@ def subscribers(event_type: str) -> list[Callable[[EventEnvelope], None]]:
     return list(_HANDLERS.get(event_type, []))
 
 
-def _plain(attr: dict[str, Any]) -> Any:
+def _deserialise(attr: dict[str, Any]) -> Any:
     from boto3.dynamodb.types import TypeDeserializer
 
     return TypeDeserializer().deserialize(attr)
@@ -61,24 +61,14 @@ def envelope(new_image: dict[str, Any]) -> EventEnvelope | None:
     """An event from a stream record's NewImage (DynamoDB JSON); None for non-event items."""
     if new_image.get("type", {}).get("S") != "Event":
         return None
-    item = {k: _plain(v) for k, v in new_image.items()}
+    from chalicelib.store.models import plain
+
+    item = {k: _deserialise(v) for k, v in new_image.items()}
     return EventEnvelope(
         id=item["id"], type=item["event_type"], tenant_id=item.get("tenant_id"),
         occurred_at=item["occurred_at"], actor=item.get("actor"),
-        correlation_id=item.get("correlation_id"), detail=_json_safe(item.get("detail") or {}),
+        correlation_id=item.get("correlation_id"), detail=plain(item.get("detail") or {}),
     )
-
-
-def _json_safe(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def handle_records(records: list[dict[str, Any]]) -> dict[str, Any]:

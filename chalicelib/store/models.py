@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import (
@@ -128,13 +129,16 @@ class Event(Item, discriminator="Event"):
 
 
 def plain(value: Any) -> Any:
-    """A MapAttribute/ListAttribute value as plain JSON-able Python."""
+    """A MapAttribute/ListAttribute value (or deserialised DynamoDB JSON) as plain JSON-able Python:
+    numbers that DynamoDB hands back as Decimal become int or float."""
     if isinstance(value, MapAttribute):
         return {k: plain(v) for k, v in value.attribute_values.items()}
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     return value
 
 
