@@ -52,11 +52,6 @@ def list_catalog(call: Call) -> Any:
 @route(bp, "POST", T + "/courses", summary="Create a course in the tenant's private library", tag=TAG,
        scope="courses:write", body="CreateCourse", status=201, responses=(400, 403))
 def create_course(call: Call) -> Any:
-    if call.body.slug or call.body.packages:
-        from chalicelib.errors import ValidationFailed, field_error
-
-        name = "slug" if call.body.slug else "packages"
-        raise ValidationFailed(f"{name} is for shared-library courses.", errors=[field_error(name, "library only")])
     course = courses.create_course(_admin(call), call.subject, call.body, call.correlation_id)
     return Reply(course, 201, {"Location": f"/v1/tenants/{call.params['tenantId']}/courses/{course['id']}"})
 

@@ -107,9 +107,7 @@ def base_url(request: Any) -> str:
     if settings().public_url:
         return str(settings().public_url)
     headers = request.headers or {}
-    scheme = headers.get("x-forwarded-proto") or ("https" if request.context.get("stage") not in (None, "api")
-                                                  else "http")
-    return f"{scheme}://{headers.get('host', '127.0.0.1')}"
+    return f"{headers.get('x-forwarded-proto', 'http')}://{headers.get('host', '127.0.0.1')}"
 
 
 @route(bp, "GET", T + "/attempts/{attemptId}/cmi5/launch",

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from chalicelib.content import MAX_PACKAGE_BYTES
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -114,7 +116,6 @@ class CreateLrsCredential(Strict):
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 
 
 class CreateCourse(Strict):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from chalicelib.auth.principal import TenantContext
@@ -183,8 +184,8 @@ def materialise(course: Course, tenant_ids: Iterable[str], source: str) -> int:
         try:
             courses.entry_for(course, tenant_id, source).save(condition=Item.PK.does_not_exist())
             made += 1
-        except Exception as exc:  # noqa: BLE001 - only "already there" is expected
-            if "ConditionalCheckFailed" not in str(exc):
+        except PutError as exc:  # only "already there" is expected
+            if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
     return made
 

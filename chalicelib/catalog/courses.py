@@ -87,10 +87,10 @@ def _refresh_own_entry(tx: Tx, course: Course) -> None:
         tx.update(own_entry(course), base_actions(course), None, "entry")
 
 
-def _check_packages(owner: str, packages: list[str] | None) -> None:
-    if packages and owner != LIBRARY:
-        raise ValidationFailed("Content packages group shared-library courses.",
-                               errors=[field_error("packages", "shared library only")])
+def _library_only(owner: str, name: str, value: Any) -> None:
+    """Slugs (template starter catalogs) and content packages are notions of the shared library."""
+    if value and owner != LIBRARY:
+        raise ValidationFailed(f"{name} is for shared-library courses.", errors=[field_error(name, "library only")])
 
 
 def _membership(tx: Tx, course_id: str, before: list[str], after: list[str]) -> None:
@@ -103,7 +103,8 @@ def _membership(tx: Tx, course_id: str, before: list[str], after: list[str]) -> 
 
 
 def create_course(owner: str, actor: str, body: Any, correlation_id: str = "") -> dict[str, Any]:
-    _check_packages(owner, body.packages)
+    _library_only(owner, "slug", body.slug)
+    _library_only(owner, "packages", body.packages)
     now = utcnow_iso()
     course = Course(id=new_id("cs"), owner=owner, slug=body.slug, title=body.title, description=body.description,
                     status="active", allow_self_enroll=bool(body.allowSelfEnroll),
@@ -170,7 +171,7 @@ def change_course(owner: str, course_id: str, body: Any, actor: str, correlation
     if "title" in fields and not body.title:
         raise ValidationFailed("title cannot be null.", errors=[field_error("title", "null")])
     if "packages" in fields:
-        _check_packages(owner, body.packages)
+        _library_only(owner, "packages", body.packages)
         body.packages = sorted(set(body.packages or []))
     if not fields:
         return course
@@ -260,8 +261,9 @@ def publish_version(owner: str, course_id: str, number: int, actor: str, correla
     tx.put(course, Course.version == expected, "course")
     _refresh_own_entry(tx, course)
     if previous is not None and previous != number:
-        tx.update(load_version(owner, course_id, previous),
-                  [CourseVersion.status.set("retired"), CourseVersion.retired_at.set(now)], None, "previous")
+        retiring = CourseVersion(PK=keys.course_pk(owner, course_id), SK=keys.version_sk(previous))  # no read
+        tx.update(retiring, [CourseVersion.status.set("retired"), CourseVersion.retired_at.set(now)],
+                  CourseVersion.status == "published", "previous")
     tx.put(event(owner, "CourseVersionPublished",
                  {"courseId": course_id, "owner": owner, "version": number, "previousVersion": previous,
                   "course": to_json(course)}, actor, correlation_id))

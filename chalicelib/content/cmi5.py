@@ -200,11 +200,7 @@ def _state_scope(tenant_id: str, activity_id: str, agent: dict[str, Any], reg: s
 
 def platform_context(tenant_id: str) -> TenantContext:
     """The LMS itself, storing its own cmi5 statements in the tenant's LRS."""
-    from chalicelib.auth.scopes import ALL
-
-    principal = Principal(subject=PLATFORM_SUBJECT, tenant_id=tenant_id, roles=frozenset({"admin"}), scopes=ALL,
-                          kind="client")
-    return TenantContext(tenant_id=tenant_id, principal=principal, relation="own")
+    return statements.platform_context(tenant_id, PLATFORM_SUBJECT)
 
 
 def launch_redirect(tenant_id: str, attempt: Attempt, sco_index: int, base_url: str, content_url: str, *,

@@ -14,12 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 from urllib.parse import unquote_plus
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib import aws, observability
 from chalicelib.catalog import courses
 from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.config import settings
+from chalicelib.content import MAX_PACKAGE_BYTES
 from chalicelib.errors import NotFound, OnrampError
 from chalicelib.store import keys
 from chalicelib.store.models import Upload
@@ -27,7 +29,6 @@ from chalicelib.store.tx import TxConflict
 
 PACKAGES_PREFIX = "packages/"  # extracted files: only ever served through /play/<token>/
 UPLOAD_SECONDS = 3600
-MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 _COPY_THREADS = 8
 
 
@@ -110,8 +111,8 @@ def _claim(upload: Upload) -> bool:
     try:
         upload.update(actions=[Upload.status.set("ingesting"), Upload.updated_at.set(utcnow_iso())],
                       condition=Upload.status == "pending")
-    except Exception as exc:  # noqa: BLE001 - a failed condition is the expected "already claimed"
-        if "ConditionalCheckFailed" in str(exc):
+    except UpdateError as exc:  # a failed condition is the expected "already claimed"
+        if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
     return True

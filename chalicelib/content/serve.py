@@ -35,7 +35,7 @@ def _object(key: str, headers: dict[str, str]) -> Response:
     s3 = aws.s3()
     try:
         found = s3.get_object(Bucket=settings().bucket_name, Key=key)
-    except (s3.exceptions.NoSuchKey, s3.exceptions.ClientError):
+    except s3.exceptions.NoSuchKey:
         raise NotFound("No such file.") from None
     data: bytes = found["Body"].read()
     kind = found.get("ContentType") or "application/octet-stream"

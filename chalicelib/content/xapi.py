@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.auth.principal import Principal, TenantContext
 from chalicelib.config import settings
 from chalicelib.content import runtime
 from chalicelib.events.consumer import EventEnvelope, subscribe
@@ -53,14 +52,6 @@ def statement(tenant_id: str, detail: dict[str, Any], verb: str) -> dict[str, An
     }
 
 
-def _platform(tenant_id: str) -> TenantContext:
-    from chalicelib.auth.scopes import ALL
-
-    principal = Principal(subject="system:player", tenant_id=tenant_id, roles=frozenset({"admin"}), scopes=ALL,
-                          kind="client")
-    return TenantContext(tenant_id=tenant_id, principal=principal, relation="own")
-
-
 @subscribe("CourseCompleted")
 @subscribe("CourseFailed")
 def record_outcome(event: EventEnvelope) -> None:
@@ -69,4 +60,5 @@ def record_outcome(event: EventEnvelope) -> None:
     if not event.tenant_id:
         return
     verbs = ["completed"] + ([event.detail["success"]] if event.detail.get("success") in ("passed", "failed") else [])
-    statements.store(_platform(event.tenant_id), [statement(event.tenant_id, event.detail, v) for v in verbs])
+    statements.store(statements.platform_context(event.tenant_id, "system:player"),
+                     [statement(event.tenant_id, event.detail, v) for v in verbs])

@@ -45,6 +45,15 @@ class Prepared:
         return self.id.lower()
 
 
+def platform_context(tenant_id: str, subject: str) -> TenantContext:
+    """The platform itself storing statements in a tenant's LRS (course outcomes, cmi5's own statements);
+    `subject` is the authority's account name (`system:player`, `system:cmi5`)."""
+    from chalicelib.auth.scopes import ALL
+
+    principal = Principal(subject=subject, tenant_id=tenant_id, roles=frozenset({"admin"}), scopes=ALL, kind="client")
+    return TenantContext(tenant_id=tenant_id, principal=principal, relation="own")
+
+
 def authority_name(principal: Principal) -> str:
     """The account name of the authority a principal stores statements as (and reads back with read/mine)."""
     return principal.subject.partition(":")[2] if principal.kind == "lrs" else principal.subject

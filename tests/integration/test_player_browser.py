@@ -11,20 +11,10 @@ from typing import Any
 import pytest
 
 from chalicelib.content import starter
+from chalicelib.content.client import multipart
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PASSWORD = "correct-horse-battery"
-
-
-def _multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-                 f"Content-Type: application/zip\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _upload(stack: Any, token: str, base: str, package: bytes) -> dict[str, Any]:
@@ -33,7 +23,7 @@ def _upload(stack: Any, token: str, base: str, package: bytes) -> dict[str, Any]
     slot = stack.call("POST", f"{base}/uploads", {"fileName": "course.zip"}, token)
     assert slot.status == 201, slot.body
     post = slot.json()["upload"]
-    body, content_type = _multipart(post["fields"], "file", "course.zip", package)
+    body, content_type = multipart(post["fields"], "file", "course.zip", package)
     req = urllib.request.Request(post["url"], data=body, method="POST", headers={"Content-Type": content_type})
     with urllib.request.urlopen(req, timeout=60) as resp:
         assert resp.status in (200, 201, 204)

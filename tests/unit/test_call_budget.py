@@ -79,8 +79,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     "PATCH /v1/tenants/{tenantId}/courses/{courseId}": {GET: 2, TX: 1},
     "GET /v1/tenants/{tenantId}/courses/{courseId}/versions": {GET: 1, QUERY: 1},  # the course: 404 if unknown
     "GET /v1/tenants/{tenantId}/courses/{courseId}/versions/{number}": {GET: 1},
-    # course, the draft and the version it retires are read; all three, the entry and the event written at once
-    "POST /v1/tenants/{tenantId}/courses/{courseId}/versions/{number}/publish": {GET: 3, TX: 1},
+    # course and draft are read (the retiring version is updated by key, no read); all written at once
+    "POST /v1/tenants/{tenantId}/courses/{courseId}/versions/{number}/publish": {GET: 2, TX: 1},
     "POST /v1/tenants/{tenantId}/courses/{courseId}/versions/{number}/retire": {GET: 2, TX: 1},
     # the course must exist; the pending upload is one PutItem; the presigned POST is signed without a call
     "POST /v1/tenants/{tenantId}/courses/{courseId}/uploads": {GET: 1, PUT: 1},

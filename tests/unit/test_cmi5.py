@@ -414,3 +414,13 @@ def test_satisfied_statement_is_about_the_course_and_stored_once(api: Any, world
     query = urlencode({"verb": cmi5.SATISFIED, "registration": cmi5.registration(t, attempt.id)})
     resp = _xapi(api, "GET", f"/v1/tenants/{t}/xapi/statements?{query}", f"Bearer {world['admin']}")
     assert len(json.loads(resp.body)["statements"]) == 1
+
+
+def test_a_suspended_tenants_fetch_is_refused(api: Any, world: dict[str, Any]) -> None:
+    from chalicelib.content import cmi5
+    from chalicelib.tenancy import cache
+
+    url = _launch(world)
+    assert api.call("POST", f"/v1/tenants/{world['t']}/suspend", api.operator).status_code == 200
+    cache.reset()  # another container sees it within the cache's 30 seconds
+    assert _fetch(world, url)["error-code"] == cmi5.SECURITY_ERROR
