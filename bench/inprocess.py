@@ -26,6 +26,9 @@ def stack() -> Iterator[Any]:
     from chalicelib.tenancy import cache
     from tests.unit.factories import Api
 
+    from chalicelib import emulator
+
+    emulator.install()  # DynamoDB transactions as `onramp dev` runs them: no table copy per transaction
     with mock_aws():
         clients.reset()
         keys.reset()

@@ -160,7 +160,8 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class Emulator:
-    """moto's server mode as a child process: no orphan, whatever way this process ends."""
+    """moto's server mode as a child process (through `chalicelib.emulator`, which makes DynamoDB
+    transactions cost what they touch): no orphan, whatever way this process ends."""
 
     def __init__(self, host: str, port: int, log: Path) -> None:
         self.host, self.port, self.log_path = host, port, log
@@ -171,7 +172,7 @@ class Emulator:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+                [sys.executable, "-m", "chalicelib.emulator", "-H", self.host, "-p", str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop it (no half-dead child)
                 preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,

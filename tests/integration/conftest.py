@@ -48,7 +48,7 @@ def moto_pids(port: int) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"moto.server" in argv and str(port).encode() in argv:
+        if (b"moto.server" in argv or b"chalicelib.emulator" in argv) and str(port).encode() in argv:
             pids.append(int(entry.name))
     return pids
 

@@ -21,6 +21,15 @@ def platform_secret() -> str:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _two_phase_transactions() -> None:
+    """moto's TransactWriteItems, as `onramp dev` runs it (chalicelib/emulator.py): checks, then writes,
+    instead of a deep copy of the table per transaction."""
+    from chalicelib import emulator
+
+    emulator.install()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _subscribers_registered() -> None:
     """The consumer imports its subscriber modules on its first batch; a test that patches a handler list
     before that would swallow their registrations, so they are registered before any test runs."""
