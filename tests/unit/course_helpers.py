@@ -36,23 +36,32 @@ def add_version(owner: str, course_id: str, package: FakePackage | None = None, 
     return number
 
 
+_READ: dict[str, Any] = {"arn": None, "records": [], "after": {}}  # what earlier calls read, per stream
+
+
 def stream_records() -> list[dict[str, Any]]:
-    """Every record of the table's stream so far (moto's DynamoDB Streams), in shard order."""
+    """Every record of the table's stream so far (moto's DynamoDB Streams), in shard order. Records read
+    before are kept, and each shard is read on from the last one (the stream only grows)."""
     import boto3
 
     from chalicelib.config import settings
 
     arn = boto3.client("dynamodb").describe_table(TableName=settings().table_name)["Table"]["LatestStreamArn"]
+    if _READ["arn"] != arn:  # a new table (another session's moto): start over
+        _READ.update(arn=arn, records=[], after={})
     streams = boto3.client("dynamodbstreams")
-    records: list[dict[str, Any]] = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        shard_id, after = shard["ShardId"], _READ["after"].get(shard["ShardId"])
+        position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after
+                    else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **position)["ShardIterator"]
         while iterator:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += page["Records"]
+            _READ["records"] += page["Records"]
+            if page["Records"]:
+                _READ["after"][shard_id] = page["Records"][-1]["dynamodb"]["SequenceNumber"]
             iterator = page.get("NextShardIterator") if page["Records"] else None
-    return records
+    return list(_READ["records"])
 
 
 class Stream:
