@@ -26,10 +26,16 @@ class Settings:
     uploads_queue_name: str
     uploads_prefix: str
     public_url: str | None
+    forwarding_queue_name: str
 
     @property
     def is_local(self) -> bool:
         return self.aws_endpoint is not None
+
+    @property
+    def is_deployed(self) -> bool:
+        """A stage of .chalice/config.json on AWS (not `onramp dev`, not the tests)."""
+        return not self.is_local and self.stage not in ("local", "test")
 
 
 def _int(name: str, default: int) -> int:
@@ -59,6 +65,8 @@ def settings() -> Settings:
         uploads_prefix="uploads/",
         # the API's public base URL (deployed: the CloudFront domain); else taken from the request's Host
         public_url=(os.environ.get("ONRAMP_PUBLIC_URL") or "").rstrip("/") or None,
+        # deliveries of statements to tenants' external LRSs (deployed: infra/'s XapiForwardingQueue)
+        forwarding_queue_name=os.environ.get("ONRAMP_XAPI_FORWARDING_QUEUE", f"onramp-xapi-forwarding-{stage}"),
     )
 
 

@@ -1,8 +1,9 @@
 """The local stack's event pump: what Lambda's event source mappings do deployed, for `onramp dev`.
 
-`chalice local` serves HTTP routes only. Deployed, Lambda reads the table's stream and the uploads queue
-and invokes `on_table_change` and `on_package_uploaded`; locally this pump does it, in the dev server's
-process, through `chalice.test.Client` (so Chalice's own event wrappers run, as in Lambda):
+`chalice local` serves HTTP routes only. Deployed, Lambda reads the table's stream, the uploads queue and
+the xAPI forwarding queue and invokes `on_table_change`, `on_package_uploaded` and `on_xapi_forwarding`;
+locally this pump does it, in the dev server's process, through `chalice.test.Client` (so Chalice's own
+event wrappers run, as in Lambda):
 
 - every `@app.on_dynamodb_record` handler reads the table's stream (its shards from LATEST when the pump
   starts, shards that appear later from their start), `batch_size` records at a time, filtered by the
@@ -429,7 +430,9 @@ def describe(app: Any) -> str:
     parts = ["table stream"] if stream_handlers(app) else []
     for source in queue_handlers(app):
         name = _queue_name(source)
-        parts.append("uploads queue" if name == settings().uploads_queue_name else f"queue {name}")
+        known = {settings().uploads_queue_name: "uploads queue",
+                 settings().forwarding_queue_name: "xAPI forwarding queue"}
+        parts.append(known.get(name, f"queue {name}"))
     return " + ".join(parts) or "nothing to pump (no stream or queue handlers)"
 
 

@@ -43,6 +43,29 @@ def revoke_credential(call: Call) -> Any:
     return Reply("", 204)
 
 
+forwarding = lazy("chalicelib.lrs.forwarding")
+FORWARDING = "/v1/tenants/{tenantId}/xapi-forwarding"
+
+
+@route(bp, "PUT", FORWARDING, summary="Forward the tenant's statements to an external LRS (settings)", tag=TAG,
+       scope="clients:write", body="PutXapiForwarding", responses=(400, 403, 409))
+def put_forwarding(call: Call) -> Any:
+    return Reply(forwarding.put_forwarding(call.ctx, call.body), 200, _NO_STORE)
+
+
+@route(bp, "GET", FORWARDING, summary="The forwarding settings and the last delivery's outcome (no secret)",
+       tag=TAG, scope="clients:read", responses=(403, 404))
+def get_forwarding(call: Call) -> Any:
+    return Reply(forwarding.get_forwarding(call.ctx), 200, _NO_STORE)
+
+
+@route(bp, "DELETE", FORWARDING, summary="Stop forwarding and forget the settings", tag=TAG, scope="clients:write",
+       status=204, responses=(403, 404))
+def delete_forwarding(call: Call) -> Any:
+    forwarding.delete_forwarding(call.ctx)
+    return Reply("", 204)
+
+
 @route(bp, "GET", XAPI + "/about", summary="xAPI About: supported versions", tag=TAG, public=True,
        headers=protocol.HEADERS, cors=protocol.CORS)
 def about(call: Call) -> Any:
@@ -67,7 +90,7 @@ def post_statements(call: Call) -> Any:
 @route(bp, "GET", _STATEMENTS, summary="xAPI: a statement by id, or statements matching filters",
        scope="xapi:statements:read:mine", **_LRS)
 def get_statements(call: Call) -> Any:
-    return resource.get_statements(call.ctx, call.request)
+    return resource.get_statements(call.ctx, call.request, bp.current_app.api.binary_types)
 
 
 docs = lazy("chalicelib.lrs.document_resource")

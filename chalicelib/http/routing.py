@@ -28,6 +28,7 @@ _idempotency = lazy("chalicelib.http.idempotency")
 _obs = lazy("chalicelib.observability")
 _lrs_auth = lazy("chalicelib.lrs.credentials")
 _lrs_protocol = lazy("chalicelib.lrs.protocol")
+_scim_auth = lazy("chalicelib.scim.tokens")
 
 JSON = "application/json"
 # Portals call the API from browsers with bearer tokens (no cookies), so any origin may call it.
@@ -53,12 +54,15 @@ class RouteSpec:
     produces: str = JSON
     responses: tuple[int, ...] = ()
     # bearer | xapi (HTTP Basic with the path tenant's LRS credentials, or a bearer token; and the version header)
+    # | scim (a SCIM token of the path tenant, or a bearer token)
     auth: str = "bearer"
     headers: tuple[tuple[str, str], ...] = ()  # on every response of the route, errors included
     cors: CORSConfig | None = None  # None: the API's CORS
     # A request in another syntax (e.g. xAPI's `POST ?method=PUT` form): returns the method it stands for and
     # the request as that method would have received it, served by the route of that method on this path.
     rewrite: Callable[[Any], tuple[str, Any] | None] | None = field(default=None, compare=False)
+    # errors in the protocol's own shape (SCIM Error bodies) instead of problem+json
+    render_error: Callable[[OnrampError, str], Response] | None = field(default=None, compare=False)
 
     @property
     def tenant_scoped(self) -> bool:
@@ -93,6 +97,31 @@ class Reply:
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    # a str body sent as text even when its Content-Type is a binary media type (see TextResponse)
+    text: bool = False
+
+
+class TextResponse(Response):
+    """A str body sent as text (`isBase64Encoded` false) even under one of `app.api.binary_types`.
+
+    Chalice answers its own 400 when a response's Content-Type is a binary type and the request's Accept
+    names none, and base64-encodes the body of every such response; API Gateway (REST, Lambda proxy)
+    passes a text body through unchanged whatever the Accept. A UTF-8 body needs neither, so this
+    response keeps its Content-Type out of `headers` (what Chalice's check reads; it defaults to JSON)
+    and adds it only in `to_dict`, the event Lambda returns, which it builds without the binary encoding.
+    Request bodies under that type still reach Lambda byte-exact (e.g. multipart/mixed uploads).
+    """
+
+    def __init__(self, body: str, content_type: str, headers: dict[str, Any] | None = None,
+                 status_code: int = 200) -> None:
+        super().__init__(body, {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"},
+                         status_code)
+        self.content_type = content_type
+
+    def to_dict(self, binary_types: list[str] | None = None) -> dict[str, Any]:
+        out = super().to_dict(None)
+        out["headers"]["Content-Type"] = self.content_type
+        return out
 
 
 def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
@@ -118,7 +147,7 @@ def route(bp: Blueprint, method: str, path: str, *, summary: str, tag: str,
                     served, target = _VIEWS[(path, intended)]
                     response = _handle(served, target, request, params)
             except OnrampError as err:
-                response = problems.from_error(err, instance)
+                response = (served.render_error or problems.from_error)(err, instance)
             response.headers.update(dict(served.headers))
             return response
 
@@ -147,8 +176,12 @@ def _handle(spec: RouteSpec, view: Callable[[Call], Any], request: Any, params: 
     principal = ctx = None
     if not spec.public:
         header = request.headers.get("authorization")
-        principal = (_lrs_auth.principal_from_header(header, params["tenantId"]) if spec.auth == "xapi"
-                     else _tokens.from_authorization_header(header))
+        if spec.auth == "xapi":
+            principal = _lrs_auth.principal_from_header(header, params["tenantId"])
+        elif spec.auth == "scim":
+            principal = _scim_auth.principal_from_header(header, params["tenantId"])
+        else:
+            principal = _tokens.from_authorization_header(header)
         _rbac.check_principal_active(principal)
         if spec.tenant_scoped:
             ctx = _rbac.authorize(principal, params["tenantId"], spec.scope or "", correlation_id)
@@ -175,6 +208,8 @@ def _render(spec: RouteSpec, result: Any) -> dict[str, Any]:
     if isinstance(result, Response):
         return {"status": result.status_code, "body": result.body, "headers": dict(result.headers)}
     reply = result if isinstance(result, Reply) else Reply(result, spec.status)
+    if reply.text:
+        return {"status": reply.status, "body": reply.body, "headers": reply.headers, "text": True}
     return {"status": reply.status, "body": reply.body, "headers": reply.headers}
 
 
@@ -182,6 +217,8 @@ def _response(rendered: dict[str, Any]) -> Response:
     headers = {"Content-Type": JSON, **rendered.get("headers", {})}
     if rendered.get("replayed"):
         headers["Idempotent-Replayed"] = "true"
+    if rendered.get("text"):
+        return TextResponse(rendered["body"], headers["Content-Type"], headers, int(rendered["status"]))
     return Response(body=rendered["body"], status_code=int(rendered["status"]), headers=headers)
 
 

@@ -10,7 +10,7 @@ from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import http_date
 from chalicelib.errors import OnrampError, ValidationFailed
 from chalicelib.http.routing import Reply
-from chalicelib.lrs import documents, params, validate
+from chalicelib.lrs import activities, documents, params, validate
 from chalicelib.lrs.documents import Conditions, Scope
 from chalicelib.lrs.facets import agent_key
 from chalicelib.lrs.resource import _query
@@ -167,7 +167,7 @@ def activity(ctx: TenantContext, request: Any) -> Reply:
     q = _query(request)
     if set(q) != {"activityId"}:
         raise ValidationFailed("GET activities takes exactly activityId.")
-    return Reply({"objectType": "Activity", "id": _activity(q)}, 200)
+    return Reply(activities.canonical(ctx.tenant_id, _activity(q)), 200)
 
 
 def person(ctx: TenantContext, request: Any) -> Reply:

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DeleteError, PutError
 
 from chalicelib.clock import utcnow_iso
-from chalicelib.errors import Conflict, NotFound, PayloadTooLarge, PreconditionFailed, ValidationFailed
+from chalicelib.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from chalicelib.lrs import blobs
 from chalicelib.lrs.facets import value_hash
 from chalicelib.store import keys
 from chalicelib.store.models import XapiDocument
 
-MAX_BYTES = 350_000
+MAX_BYTES = 350_000  # in the item up to this (DynamoDB's items stop at 400 KB); larger ones live in S3
 NO_REGISTRATION = "none"
 JSON = "application/json"
 
@@ -54,10 +55,14 @@ def _etag(content: bytes) -> str:
 
 
 def load(scope: Scope, doc_id: str) -> XapiDocument | None:
+    """The document, its content in hand (one GetItem; one S3 GetObject more for a document over MAX_BYTES)."""
     try:
-        return XapiDocument.get(scope.pk, scope.sk(doc_id))
+        doc = XapiDocument.get(scope.pk, scope.sk(doc_id))
     except XapiDocument.DoesNotExist:
         return None
+    if doc.content_ref:
+        doc.content = blobs.require(doc.content_ref)
+    return doc
 
 
 def _check(current: XapiDocument | None, cond: Conditions) -> None:
@@ -89,16 +94,18 @@ def _merge(current: XapiDocument | None, content: bytes, content_type: str) -> t
 
 
 def write(scope: Scope, doc_id: str, content: bytes, content_type: str, cond: Conditions, merge: bool) -> str:
-    if len(content) > MAX_BYTES:
-        raise PayloadTooLarge(f"Documents over {MAX_BYTES} bytes are not stored yet.")
     current = load(scope, doc_id)
     _check(current, cond)
     if merge:
         content, content_type = _merge(current, content, content_type)
+    ref = None
+    if len(content) > MAX_BYTES:  # to S3 first (content-addressed): the item never points at nothing
+        ref = keys.lrs_document_key(scope.tenant_id, blobs.content_hash(content))
+        blobs.put(ref, content, content_type)
     doc = XapiDocument(PK=keys.document_pk(scope.tenant_id, scope.kind, value_hash(scope.scope)),
                        SK=keys.document_sk(scope.part, value_hash(doc_id)), doc_id=doc_id,
-                       registration=scope.registration, content=content, content_type=content_type,
-                       etag=_etag(content), updated=utcnow_iso())
+                       registration=scope.registration, content=b"" if ref else content, content_ref=ref,
+                       content_type=content_type, etag=_etag(content), updated=utcnow_iso())
     condition = (XapiDocument.PK.does_not_exist() if current is None
                  else XapiDocument.etag == current.etag)  # nobody changed it since it was read
     try:

@@ -78,3 +78,16 @@ def facets(doc: dict[str, Any]) -> Facets:
     registration = (doc.get("context") or {}).get("registration")
     found.registration = str(registration).lower() if registration else None
     return found
+
+
+def to_json(found: Facets) -> dict[str, Any]:
+    """Facets as JSON (a statement item keeps those of the statements its StatementRef chain reaches)."""
+    return {"verb": found.verb, "agents": sorted(found.agents), "related_agents": sorted(found.related_agents),
+            "activity": found.activity, "related_activities": sorted(found.related_activities),
+            "registration": found.registration}
+
+
+def from_json(doc: dict[str, Any]) -> Facets:
+    return Facets(verb=str(doc["verb"]), agents=set(doc["agents"]), related_agents=set(doc["related_agents"]),
+                  activity=doc["activity"], related_activities=set(doc["related_activities"]),
+                  registration=doc["registration"])

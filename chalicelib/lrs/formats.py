@@ -28,10 +28,13 @@ def _ids(value: Any, key: str = "") -> Any:
 
 
 def _pick(lang_map: dict[str, Any], languages: list[str]) -> dict[str, Any]:
+    """The entry of the first wanted language: its exact tag, else the same primary language (`en` for
+    `en-GB`, `en-US` for `en`), else the map's first entry."""
     for wanted in languages:
-        for tag, text in lang_map.items():
-            if tag.lower() == wanted or tag.lower().split("-")[0] == wanted.split("-")[0]:
-                return {tag: text}
+        exact = [tag for tag in lang_map if tag.lower() == wanted]
+        near = [tag for tag in lang_map if tag.lower().split("-")[0] == wanted.split("-")[0]]
+        for tag in exact or near:
+            return {tag: lang_map[tag]}
     first = next(iter(lang_map.items()), None)
     return dict([first]) if first else {}
 

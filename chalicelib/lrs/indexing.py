@@ -48,10 +48,12 @@ class Copy:
     shard: int | None = None
 
 
-def copies(statement_id: str, found: Facets) -> list[Copy]:
-    """Every index copy of one statement."""
+def copies(statement_id: str, found: Facets, feed: bool = True) -> list[Copy]:
+    """Every index copy of one statement (`feed` False: the filter partitions only, for the copies a
+    statement gets under the facets of a statement it references)."""
     shard = shard_of(statement_id)
-    out = [Copy("feed", shard=shard), Copy("verb", value_hash(found.verb), shard)]
+    out = [Copy("feed", shard=shard)] if feed else []
+    out.append(Copy("verb", value_hash(found.verb), shard))
     out += [Copy("agent", value_hash(a)) for a in sorted(found.related_agents)]
     out += [Copy("activity", value_hash(a), shard) for a in sorted(found.related_activities)]
     if found.registration:

@@ -3,12 +3,15 @@
 The most selective filter picks the partition (registration, agent, activity, verb, else the feed); the
 other filters are conditions on the index copies in that partition, never a scan of the tenant. `more`
 is a signed cursor holding the query and the last position returned.
+
+A statement that references another (StatementRef) also has copies under the facets of the statements its
+chain reaches (`<stored>#<id>#<target>`, next to its own `<stored>#<id>`), so one partition can hold it
+more than once: each is returned once, and positions are `<stored>#<id>`.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,13 +32,19 @@ class Page:
     statements: list[dict[str, Any]]
     more: str
     consistent_through: str
+    attachments: bool = False  # answer in the multipart format with the attachments' data
+
+
+def _position(record: StatementRecord) -> str:
+    """`<stored>#<id>` of any copy of a statement (its own, or one under a referenced statement's facets)."""
+    return "#".join(record.SK.split("#", 2)[:2])
 
 
 def _bounds(f: Filters, after: str | None) -> tuple[str, str]:
     low = f"{f.since}#~" if f.since else _LOW
     high = f"{f.until}#~" if f.until else _HIGH
     if after and f.ascending:
-        low = max(low, after + "!")
+        low = max(low, after + "#~")  # past `after` and every `after#<target>`
     elif after:
         high = min(high, after[:-1] + chr(ord(after[-1]) - 1) + "~" * 8)
     return low, high
@@ -66,8 +75,16 @@ def _conditions(ctx: TenantContext, f: Filters, primary: str) -> Any:
 
 
 def _fetch(pk: str, f: Filters, bounds: tuple[str, str], cond: Any, want: int) -> list[StatementRecord]:
-    return list(StatementRecord.query(pk, StatementRecord.SK.between(*bounds), filter_condition=cond,
-                                      scan_index_forward=f.ascending, limit=want, page_size=want))
+    """The first `want` statements of one partition, each once (its copies sort next to each other)."""
+    found: list[StatementRecord] = []
+    for record in StatementRecord.query(pk, StatementRecord.SK.between(*bounds), filter_condition=cond,
+                                        scan_index_forward=f.ascending, page_size=want):
+        if found and found[-1].statement_id == record.statement_id:
+            continue
+        found.append(record)
+        if len(found) == want:
+            break
+    return found
 
 
 def run(ctx: TenantContext, f: Filters, after: str | None = None) -> Page:
@@ -77,14 +94,14 @@ def run(ctx: TenantContext, f: Filters, after: str | None = None) -> Page:
     bounds, cond = _bounds(f, after), _conditions(ctx, f, primary)
     found = [r for pk in partition.pks for r in _fetch(pk, f, bounds, cond, limit + 1)]
     pick = heapq.nsmallest if f.ascending else heapq.nlargest
-    ordered = pick(limit + 1, found, key=lambda r: r.SK)
+    ordered = pick(limit + 1, found, key=_position)
     page = ordered[:limit]
     more = ""
     if len(ordered) > limit:
-        cursor = pagination.encode({"q": asdict(f), "after": page[-1].SK}, _bound(ctx))
+        cursor = pagination.encode({"q": asdict(f), "after": _position(page[-1])}, _bound(ctx))
         more = f"/v1/tenants/{ctx.tenant_id}/xapi/statements?more={cursor}"
-    docs = [formats.render(json.loads(r.doc), f.format, f.accept_language) for r in page]
-    return Page(docs, more, through)
+    docs = [formats.render(statements.document(r), f.format, f.accept_language) for r in page]
+    return Page(docs, more, through, f.attachments)
 
 
 def _bound(ctx: TenantContext) -> str:

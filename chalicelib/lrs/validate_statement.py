@@ -134,6 +134,18 @@ def substatement(value: Any, where: str) -> None:
     _body(doc, f"{where}.", sub=True)
 
 
+def _authority(value: Any, where: str) -> None:
+    """An Agent, or the anonymous Group of exactly two Agents of a 3-legged OAuth authority (Data 2.4.9)."""
+    actor(value, where)
+    if value.get("objectType") == "Group":
+        if any(ifi in value for ifi in ("mbox", "mbox_sha1sum", "openid", "account")):
+            raise Invalid(where, "a Group authority must be anonymous")
+        members = value.get("member")
+        if not isinstance(members, list) or len(members) != 2 \
+                or any(m.get("objectType", "Agent") != "Agent" for m in members):
+            raise Invalid(f"{where}.member", "a Group authority has exactly two Agents")
+
+
 def statement(value: Any, where: str = "") -> None:
     """Raise `Invalid` unless `value` is a valid xAPI 1.0.3 statement."""
     doc = obj(value, where or "statement", _STATEMENT, ("actor", "verb", "object"))
@@ -145,7 +157,7 @@ def statement(value: Any, where: str = "") -> None:
         if name in doc:
             timestamp(doc[name], f"{prefix}{name}")
     if "authority" in doc:
-        actor(doc["authority"], f"{prefix}authority")
+        _authority(doc["authority"], f"{prefix}authority")
     if "version" in doc and not str(string(doc["version"], f"{prefix}version")).startswith("1.0"):
         raise Invalid(f"{prefix}version", "must be 1.0.x")
     if doc["verb"]["id"] == VOIDED and doc["object"].get("objectType") != "StatementRef":

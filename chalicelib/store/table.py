@@ -1,5 +1,5 @@
-"""Create the table, the bucket and its uploads queues from the same definitions infra/ deploys (local stack
-and tests)."""
+"""Create the table, the bucket, its uploads queues and the xAPI forwarding queues from the same definitions
+infra/ deploys (local stack and tests)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def ensure_bucket() -> bool:
     created = _create_bucket()
     _ensure_cors()
     ensure_upload_notifications(ensure_upload_queues())
+    ensure_forwarding_queues()  # not the bucket's, but made with the other queues: one call sets up the stack
     return created
 
 
@@ -120,14 +121,29 @@ def queue_arn(url: str) -> str:
                ["Attributes"]["QueueArn"])
 
 
-def ensure_upload_queues() -> str:
-    """The uploads queue and its DLQ as infra/ defines them (UploadsQueue, UploadsDLQ); the queue's ARN."""
+def _ensure_queue_with_dlq(resource: str, name: str) -> str:
+    """A queue and its DLQ (`<name>-dlq`) as infra/ defines `resource` and `resource`'s DLQ; the queue's ARN."""
     resources = template()["Resources"]
-    dlq_url = _ensure_queue(uploads_dlq_name(), _queue_attributes(resources["UploadsDLQ"]["Properties"]))
-    props = resources["UploadsQueue"]["Properties"]
+    props = resources[resource]["Properties"]
+    dlq_resource = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    dlq_url = _ensure_queue(f"{name}-dlq", _queue_attributes(resources[dlq_resource]["Properties"]))
     redrive = {"deadLetterTargetArn": queue_arn(dlq_url), "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
     attributes = {**_queue_attributes(props), "RedrivePolicy": json.dumps(redrive)}
-    return queue_arn(_ensure_queue(settings().uploads_queue_name, attributes))
+    return queue_arn(_ensure_queue(name, attributes))
+
+
+def ensure_upload_queues() -> str:
+    """The uploads queue and its DLQ as infra/ defines them (UploadsQueue, UploadsDLQ); the queue's ARN."""
+    return _ensure_queue_with_dlq("UploadsQueue", settings().uploads_queue_name)
+
+
+def forwarding_dlq_name() -> str:
+    return f"{settings().forwarding_queue_name}-dlq"
+
+
+def ensure_forwarding_queues() -> str:
+    """The xAPI forwarding queue and its DLQ (XapiForwardingQueue, XapiForwardingDLQ); the queue's ARN."""
+    return _ensure_queue_with_dlq("XapiForwardingQueue", settings().forwarding_queue_name)
 
 
 def upload_notifications(queue: str) -> dict[str, Any]:

@@ -17,6 +17,9 @@ import pytest
 from chalice import Chalice, Response
 
 from chalicelib.devserver import local_server
+from chalicelib.http.routing import TextResponse
+
+MIXED_BODY = "--b\r\nContent-Type: text/plain\r\n\r\ncaf\u00e9 \u2713\r\n--b--\r\n"
 
 
 def _toy_app() -> Chalice:
@@ -37,6 +40,12 @@ def _toy_app() -> Chalice:
     @app.route("/cached", methods=["GET"])
     def cached() -> Response:
         return Response(body={"would": "leak"}, status_code=304)
+
+    app.api.binary_types.append("multipart/mixed")
+
+    @app.route("/mixed", methods=["GET", "HEAD"])
+    def mixed() -> Response:  # a UTF-8 body under a binary type, sent as text whatever the Accept
+        return TextResponse(MIXED_BODY, "multipart/mixed; boundary=b")
 
     @app.route("/boom", methods=["GET"])
     def boom() -> None:
@@ -166,3 +175,15 @@ def test_a_crash_in_the_local_gateway_is_a_500_problem_not_a_dropped_socket(
     conn.close()
     resp, _ = _ask(conn, "GET", "/things")  # and the server lives on
     assert resp.status == 200
+
+
+def test_a_text_response_under_a_binary_type_needs_no_binary_accept(conn: http.client.HTTPConnection) -> None:
+    """Chalice would answer 400 without a binary Accept (and base64 with one); TextResponse goes out as text."""
+    for accept in ({}, {"Accept": "multipart/mixed"}):
+        resp, body = _ask(conn, "GET", "/mixed", headers=accept)
+        assert resp.status == 200 and body == MIXED_BODY.encode()
+        assert resp.getheader("Content-Type") == "multipart/mixed; boundary=b"
+    resp, body = _ask(conn, "HEAD", "/mixed")  # same socket: no body on HEAD
+    assert resp.status == 200 and body == b""
+    resp, body = _ask(conn, "GET", "/things")
+    assert resp.status == 200 and json.loads(body) == {"items": [1, 2, 3]}

@@ -413,6 +413,32 @@ def test_uploads_go_from_the_bucket_to_a_queue_with_a_dlq_that_feeds_the_ingest_
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(consume["Action"])
 
 
+def test_xapi_forwarding_goes_through_a_queue_with_a_dlq_that_feeds_the_delivery_function(
+        template: dict[str, Any]) -> None:
+    res = template["Resources"]
+    queue = res["XapiForwardingQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["XapiForwardingDLQ", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 5  # an external LRS's outage of about an hour
+    assert res["XapiForwardingDLQ"]["Type"] == "AWS::SQS::Queue"
+    assert queue["SqsManagedSseEnabled"] is True  # the messages name statements (ids), nothing more
+    deliver = _functions(template)["OnXapiForwarding"]["Properties"]
+    assert queue["VisibilityTimeout"] >= deliver["Timeout"]
+    (source,) = deliver["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["Queue"] == {"Fn::Sub": "${XapiForwardingQueue.Arn}"}
+    for name in _functions(template):  # the stream consumer sends, the delivery function receives
+        assert _function_env(template, name)["ONRAMP_XAPI_FORWARDING_QUEUE"] == {
+            "Fn::GetAtt": ["XapiForwardingQueue", "QueueName"]}
+    role = res["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    by_sid = {s["Sid"]: s for s in _statements(role)}
+    assert set(by_sid["XapiForwardingSend"]["Action"]) == {"sqs:SendMessage", "sqs:GetQueueUrl"}
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"} <= set(
+        by_sid["XapiForwardingDeliveries"]["Action"])
+    for sid in ("XapiForwardingSend", "XapiForwardingDeliveries"):
+        assert by_sid[sid]["Resource"] == {"Fn::GetAtt": ["XapiForwardingQueue", "Arn"]}
+    assert template["Outputs"]["XapiForwardingDLQUrl"]["Value"] == {"Ref": "XapiForwardingDLQ"}
+
+
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -517,7 +543,7 @@ def test_every_stage_creates_in_its_region(template: dict[str, Any]) -> None:
 
     body = json.dumps(_infra_only(template))
     assert {"Table", "ContentBucket", "TableStreamDLQ", "DefaultRole", "TenantAccessRole", "UploadsQueue",
-            "UploadsDLQ"} <= set(json.loads(body)["Resources"])
+            "UploadsDLQ", "XapiForwardingQueue", "XapiForwardingDLQ"} <= set(json.loads(body)["Resources"])
     targets = {stage: _stage_env(stage)["ONRAMP_REGION"] for stage in _stages()}
     assert len(set(targets.values())) >= 2
     with mock_aws():  # two stages share us-east-1: nothing in the template may have a fixed name

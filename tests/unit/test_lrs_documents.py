@@ -106,6 +106,49 @@ def test_activities_and_agents_resources(lrs: Any) -> None:
     assert lrs.request("GET", "/agents").status_code == 400
 
 
+def _activity_statement(activity: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"actor": {"mbox": "mailto:ana@example.com"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+            "object": activity, **extra}
+
+
+def test_activities_resource_merges_the_definitions_of_statements(lrs: Any) -> None:
+    """Communication 2.5 (XAPI-00254): the Activity object holds all the statements said of it: language
+    maps and extensions merged key by key, other fields the latest; context activities count too."""
+    act = "http://example.com/meetings/" + new_id()
+    first = {"objectType": "Activity", "id": act, "definition": {
+        "type": "http://adlnet.gov/expapi/activities/meeting", "name": {"en-US": "example meeting"},
+        "extensions": {"http://example.com/ext/a": 1}}}
+    second = {"id": act, "definition": {"name": {"fr-FR": "réunion"}, "moreInfo": "http://example.com/more",
+                                         "extensions": {"http://example.com/ext/b": {"x": 2}}}}
+    both = [_activity_statement(first), _activity_statement(second)]
+    assert lrs.request("POST", "/statements", both).status_code == 200
+    got = json.loads(lrs.request("GET", f"/activities?activityId={quote(act)}").body)
+    assert got == {"objectType": "Activity", "id": act, "definition": {
+        "type": "http://adlnet.gov/expapi/activities/meeting", "name": {"en-US": "example meeting", "fr-FR": "réunion"},
+        "moreInfo": "http://example.com/more",
+        "extensions": {"http://example.com/ext/a": 1, "http://example.com/ext/b": {"x": 2}}}}
+    parent = "http://example.com/programs/" + new_id()
+    ctx = {"contextActivities": {"parent": {"id": parent, "definition": {"name": {"en-US": "program"}}}}}
+    lrs.request("POST", "/statements", _activity_statement({"id": act, "definition": {"name": {"en-US": "renamed"}}},
+                                                          context=ctx))
+    got = json.loads(lrs.request("GET", f"/activities?activityId={quote(act)}").body)
+    assert got["definition"]["name"] == {"en-US": "renamed", "fr-FR": "réunion"}
+    assert got["definition"]["type"] == "http://adlnet.gov/expapi/activities/meeting"
+    assert json.loads(lrs.request("GET", f"/activities?activityId={quote(parent)}").body)["definition"] == {
+        "name": {"en-US": "program"}}
+
+
+def test_a_replayed_statement_does_not_merge_again(lrs: Any) -> None:
+    act = "http://example.com/meetings/" + new_id()
+    sid = new_id()
+    old = _activity_statement({"id": act, "definition": {"name": {"en-US": "old"}}}, id=sid)
+    lrs.request("POST", "/statements", old)
+    lrs.request("POST", "/statements", _activity_statement({"id": act, "definition": {"name": {"en-US": "new"}}}))
+    assert lrs.request("POST", "/statements", old).status_code == 200  # the same statement again: a no-op
+    got = json.loads(lrs.request("GET", f"/activities?activityId={quote(act)}").body)
+    assert got["definition"] == {"name": {"en-US": "new"}}
+
+
 BINARY = bytes(range(256)) + b"\xff\xfe\x00 not utf-8"
 
 

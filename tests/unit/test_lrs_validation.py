@@ -16,6 +16,9 @@ REF = {"objectType": "StatementRef", "id": "f1b0b5a2-6c8d-4a8e-9d5f-1b2c3d4e5f60
 SUB = {"objectType": "SubStatement", "actor": AGENT, "verb": {"id": "http://example.com/v"}, "object": ACT}
 
 VALID = {
+    "duration in weeks": statement(result={"duration": "P4W"}),
+    "OAuth authority (anonymous group of two)": statement(authority={"objectType": "Group", "member": [
+        {"mbox": "mailto:app@example.com"}, {"account": {"homePage": "http://example.com", "name": "u"}}]}),
     "minimal": statement(),
     "group actor (anonymous)": statement(actor={"objectType": "Group", "member": [AGENT]}),
     "identified group without members": statement(actor={"objectType": "Group", "account": {
@@ -83,6 +86,14 @@ INVALID = {
     "score as string": statement(result={"score": {"raw": "5"}}),
     "success not boolean": statement(result={"success": "true"}),
     "bad duration": statement(result={"duration": "1 hour"}),
+    "weeks next to days (P4W1D)": statement(result={"duration": "P4W1D"}),
+    "authority an identified group": statement(authority={"objectType": "Group", "mbox": "mailto:g@example.com",
+                                                          "member": [{"mbox": "mailto:a@example.com"},
+                                                                     {"mbox": "mailto:b@example.com"}]}),
+    "authority group of one": statement(authority={"objectType": "Group",
+                                                   "member": [{"mbox": "mailto:a@example.com"}]}),
+    "authority group of three": statement(authority={"objectType": "Group", "member": [
+        {"mbox": f"mailto:{n}@example.com"} for n in "abc"]}),
     "extension key not an IRI": statement(result={"extensions": {"speed": 1}}),
     "registration not a UUID": statement(context={"registration": "abc"}),
     "revision with agent object": statement(object=AGENT, context={"revision": "r"}),
