@@ -45,3 +45,12 @@ class TenantContext:
     def acts_as_admin(self) -> bool:
         """Admin rights inside this tenant: its admins, its partner's admins, the operator."""
         return self.principal.is_admin
+
+
+def system_context(tenant_id: str, subject: str, correlation_id: str = "") -> TenantContext:
+    """The platform itself acting in a tenant with admin rights (provisioning from SCIM or a CRM, rules,
+    imports, course outcomes in the LRS); `subject` names it in events and authorities (`system:scim`)."""
+    from chalicelib.auth.scopes import ALL
+
+    principal = Principal(subject=subject, tenant_id=tenant_id, roles=frozenset({"admin"}), scopes=ALL, kind="client")
+    return TenantContext(tenant_id=tenant_id, principal=principal, relation="own", correlation_id=correlation_id)
