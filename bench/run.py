@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="cold start samples per app (median)")
     parser.add_argument("--users", type=int, default=200, help="users created for the event spread")
     parser.add_argument("--skip-cold", action="store_true", help="skip the subprocess cold start part")
+    parser.add_argument("--rule-users", type=int, default=100_000,
+                        help="users of the larger tenant of the rule back-fill figure (the smaller has 1,000)")
     args = parser.parse_args(argv)
 
     from bench import coldstart, inprocess
@@ -106,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     stamp("\n[courses] catalog pages at 10 and 1,000 courses, launch and commits, fan-out of a new version")
     results["courses"] = courses.measure(say)
     courses.report(say, results["courses"])
+
+    from bench import enrollment
+
+    stamp(f"\n[enrollment] enroll, my enrollments, rule back-fill at 1,000 vs {args.rule_users:,} users")
+    results["enrollment"] = enrollment.measure(say, (1000, args.rule_users))
+    enrollment.report(say, results["enrollment"])
 
     if not args.skip_cold:
         stamp(f"\n[3/3] cold start ({args.runs} fresh processes per app and figure)")

@@ -87,12 +87,15 @@ class Report:
 # and a demo learner enrolled in the first, ready to play.
 COURSE_GRANTEES = ("acme", "globex", "northwind", "initech")
 DEMO_ENROLLMENTS = (("learner@acme.example", "prospecting-101"), ("learner@acme.example", "closing-techniques"))
+# An automatic enrollment rule: every Account Executive of the tenant gets the course, whichever way they arrive
+# (API, SCIM, CRM, CSV import).
+DEMO_RULES = (("acme", "Account Executives: Prospecting 101", "Account Executive", "prospecting-101"),)
 
 
 def steps() -> int:
     from chalicelib.content.starter import STARTER
 
-    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS)
+    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS) + len(DEMO_RULES)
 
 
 def operator() -> Any:
@@ -216,6 +219,11 @@ def _seed_courses(report: Report, tenants: dict[str, Entry], user_ids: dict[str,
         report.entries.append(entry)
         if on_step:
             on_step(entry)
+    for tenant_key, name, sales_role, slug in DEMO_RULES:
+        entry = _ensure_rule(tenants[tenant_key], name, sales_role, course_ids[slug])
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
 
 
 def _ensure_library_course(slug: str, grantees: list[str]) -> Entry:
@@ -271,6 +279,22 @@ def _ensure_enrollment(tenant: Entry, user_id: str, course_id: str) -> Entry:
     ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
     doc, created = service.enroll(ctx, CreateEnrollment.model_validate({"userId": user_id, "courseId": course_id}))
     return Entry("enrollment", f"{user_id}:{course_id}", doc["id"], created, tenant.id, doc)
+
+
+def _ensure_rule(tenant: Entry, name: str, sales_role: str, course_id: str) -> Entry:
+    from chalicelib.api.schemas import CreateEnrollmentRule
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.enrollment import rules
+
+    found = next((r for r in rules.tenant_rules(tenant.id) if r.name == name), None)
+    if found:
+        return Entry("rule", name, found.id, False, tenant.id, rules.to_json(found))
+    ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
+    body = CreateEnrollmentRule.model_validate({
+        "name": name, "courseId": course_id,
+        "conditions": [{"attribute": "salesRole", "op": "eq", "value": sales_role}]})
+    doc = rules.create_rule(ctx, body)
+    return Entry("rule", name, doc["id"], True, tenant.id, doc)
 
 
 def credentials_table(report: Report) -> list[dict[str, str]]:

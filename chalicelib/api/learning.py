@@ -13,7 +13,8 @@ bp = Blueprint(__name__)
 enrollment = lazy("chalicelib.enrollment.service")
 attempts = lazy("chalicelib.content.attempts")
 cmi5 = lazy("chalicelib.content.cmi5")
-TAG, PLAYER_TAG = "Enrollments", "Player"
+rules = lazy("chalicelib.enrollment.rules")
+TAG, PLAYER_TAG, RULES_TAG = "Enrollments", "Player", "Enrollment rules"
 T = "/v1/tenants/{tenantId}"
 RUNTIME_TYPES = ("application/json", "text/plain")  # a sendBeacon commit is text/plain
 NO_STORE = {"Cache-Control": "no-store"}
@@ -26,6 +27,12 @@ def create_enrollment(call: Call) -> Any:
     doc, created = enrollment.enroll(call.ctx, call.body)
     where = {"Location": f"/v1/tenants/{call.params['tenantId']}/enrollments/{doc['id']}"} if "id" in doc else {}
     return Reply(doc, 201 if created else 200, where)
+
+
+@route(bp, "GET", T + "/enrollments", summary="Enrollments in a course (admins) or of a user (`courseId` or `userId`)",
+       tag=TAG, scope="enrollments:read", query="EnrollmentListQuery", responses=(400, 403))
+def list_enrollments(call: Call) -> Any:
+    return enrollment.list_enrollments(call.ctx, call.query)
 
 
 @route(bp, "GET", T + "/enrollments/{enrollmentId}", summary="Get an enrollment", tag=TAG,
@@ -128,3 +135,36 @@ def cmi5_fetch(call: Call) -> Any:
     query = call.request.query_params or {}
     return Reply(cmi5.fetch_token(call.params["tenantId"], call.params["attemptId"], query.get("token")), 200,
                  NO_STORE)
+
+
+@route(bp, "POST", T + "/enrollment-rules", summary="Create an automatic enrollment rule (starts its back-fill)",
+       tag=RULES_TAG, scope="enrollments:write", body="CreateEnrollmentRule", status=201, responses=(400, 403))
+def create_rule(call: Call) -> Any:
+    rule = rules.create_rule(call.ctx, call.body)
+    return Reply(rule, 201, {"Location": f"/v1/tenants/{call.params['tenantId']}/enrollment-rules/{rule['id']}"})
+
+
+@route(bp, "GET", T + "/enrollment-rules", summary="The tenant's enrollment rules", tag=RULES_TAG,
+       scope="enrollments:read", responses=(403,))
+def list_rules(call: Call) -> Any:
+    return rules.list_rules(call.ctx)
+
+
+@route(bp, "GET", T + "/enrollment-rules/{ruleId}", summary="An enrollment rule and its back-fill's progress",
+       tag=RULES_TAG, scope="enrollments:read", responses=(403,))
+def get_rule(call: Call) -> Any:
+    return rules.get_rule(call.ctx, call.params["ruleId"])
+
+
+@route(bp, "PATCH", T + "/enrollment-rules/{ruleId}",
+       summary="Change an enrollment rule (new conditions or target: a new back-fill)", tag=RULES_TAG,
+       scope="enrollments:write", body="UpdateEnrollmentRule", responses=(400, 403, 409))
+def update_rule(call: Call) -> Any:
+    return rules.update_rule(call.ctx, call.params["ruleId"], call.body)
+
+
+@route(bp, "DELETE", T + "/enrollment-rules/{ruleId}", summary="Delete an enrollment rule (its enrollments stay)",
+       tag=RULES_TAG, scope="enrollments:write", status=204, responses=(403,))
+def delete_rule(call: Call) -> Any:
+    rules.delete_rule(call.ctx, call.params["ruleId"])
+    return Reply("", 204)

@@ -1,4 +1,5 @@
-"""Enrollments of users in courses (the minimal slice the player needs; rules, CRM and SCIM come later).
+"""Enrollments of users in courses and learning paths, by a person (self, manager, admin) or by the platform
+(`enroll_automatically`: rules, CRM, imports, recertification).
 
 One enrollment per user and course, enforced by a claim item in the user's partition written in the
 same transaction; enrolling again returns the existing enrollment. An enrollment pins the content
@@ -19,7 +20,7 @@ from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import Enrollment, EnrollmentClaim, Item, User, plain
+from chalicelib.store.models import CatalogEntry, Enrollment, EnrollmentClaim, Item, User, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.users.service import load_user
 
@@ -75,7 +76,19 @@ def enroll(ctx: TenantContext, body: Any) -> tuple[dict[str, Any], bool]:
     return _enroll_path(ctx, user, body.pathId, due)
 
 
-def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None) -> tuple[dict[str, Any], bool]:
+def enroll_automatically(ctx: TenantContext, user: User, *, course_id: str | None = None,
+                         path_id: str | None = None, source: str, due: str | None = None,
+                         entry: CatalogEntry | None = None) -> tuple[dict[str, Any], bool]:
+    """The platform enrolls a user (`source`: rule, crm, import, recertification): no role check, the same
+    one-per-user-and-course claim. `entry` saves the catalog read when the caller has it (a rule's back-fill)."""
+    if path_id is not None:
+        return _enroll_path(ctx, user, path_id, due, source=source)
+    assert course_id is not None
+    return _enroll_course(ctx, user, course_id, due, "courseId", source=source, entry=entry)
+
+
+def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None,
+                 source: str | None = None) -> tuple[dict[str, Any], bool]:
     from chalicelib.catalog.paths import load_path
 
     try:
@@ -86,23 +99,30 @@ def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None) 
     made, any_created = [], False
     for course in (plain(c) for c in path.courses or []):
         doc, created = _enroll_course(ctx, user, course["courseId"], due, "pathId", path_id=path.id,
-                                      requires=list(course.get("prerequisites") or []))
+                                      requires=list(course.get("prerequisites") or []), source=source)
         made.append(doc)
         any_created = any_created or created
     return {"pathId": path.id, "userId": user.id, "enrollments": made}, any_created
 
 
-def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | None, field: str, *,
-                   path_id: str | None = None, requires: list[str] | None = None) -> tuple[dict[str, Any], bool]:
+def enrollable(tenant_id: str, course_id: str, field: str) -> CatalogEntry:
+    """The catalog entry of a course one can be enrolled in (400 naming `field` otherwise)."""
     try:
-        entry = load_entry(ctx.tenant_id, course_id)
+        entry = load_entry(tenant_id, course_id)
     except NotFound:
         raise ValidationFailed(f"{course_id} is not a course in this tenant's catalog.",
                                errors=[field_error(field, "not in the catalog")]) from None
     if entry.latest_version is None:
         raise ValidationFailed(f"{course_id} has no published version yet.",
                                errors=[field_error(field, "no published version")])
-    source = _source(ctx, user, bool(entry.allow_self_enroll))
+    return entry
+
+
+def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | None, field: str, *,
+                   path_id: str | None = None, requires: list[str] | None = None, source: str | None = None,
+                   entry: CatalogEntry | None = None) -> tuple[dict[str, Any], bool]:
+    entry = entry or enrollable(ctx.tenant_id, course_id, field)
+    source = source or _source(ctx, user, bool(entry.allow_self_enroll))
     now = utcnow_iso()
     enrollment_id = new_id("en")
     enrollment = Enrollment(
@@ -112,6 +132,8 @@ def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | No
         requires=requires or None, created_by=ctx.principal.subject, created_at=now, updated_at=now)
     enrollment.GSI1PK = keys.user_enrollments_gsi1pk(ctx.tenant_id, user.id)
     enrollment.GSI1SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
+    enrollment.GSI2PK = keys.course_enrollments_gsi2pk(ctx.tenant_id, entry.course_id)
+    enrollment.GSI2SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
     tx = Tx()
     tx.put(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, user.id), SK=keys.enrollment_claim_sk(entry.course_id),
                            enrollment_id=enrollment.id), Item.PK.does_not_exist(), "claim")
@@ -161,14 +183,34 @@ def get_enrollment(ctx: TenantContext, enrollment_id: str) -> dict[str, Any]:
     return to_json(enrollment)
 
 
+def _status_filter(query: Any) -> Any:
+    return Enrollment.status == query.status if getattr(query, "status", None) else None
+
+
 def list_user_enrollments(ctx: TenantContext, user_id: str, query: Any) -> dict[str, Any]:
     if not keys.is_safe(user_id) or not can_see_user(ctx, user_id):
         raise NotFound("No such user.")
     if user_id != ctx.principal.subject and ctx.acts_as_admin and not query.cursor:
         load_user(ctx.tenant_id, user_id)  # an unknown user is a 404, as GET …/users/{userId} says
     listing = partial(Enrollment.gsi1.query, keys.user_enrollments_gsi1pk(ctx.tenant_id, user_id),
-                      scan_index_forward=False)
-    return pagination.page(listing, f"enrollments|{ctx.tenant_id}|{user_id}", query, to_json, Enrollment)
+                      scan_index_forward=False, filter_condition=_status_filter(query))
+    bound = f"enrollments|{ctx.tenant_id}|{user_id}|{getattr(query, 'status', None) or ''}"
+    return pagination.page(listing, bound, query, to_json, Enrollment)
+
+
+def list_enrollments(ctx: TenantContext, query: Any) -> dict[str, Any]:
+    """`?userId=` (as the user's own listing) or `?courseId=` (admins: everyone enrolled, newest first)."""
+    if (query.courseId is None) == (query.userId is None):
+        raise ValidationFailed("Give exactly one of courseId and userId.",
+                               errors=[field_error("courseId", "exactly one of courseId and userId")])
+    if query.userId is not None:
+        return list_user_enrollments(ctx, query.userId, query)
+    if not ctx.acts_as_admin:
+        raise Forbidden("Only admins list a course's enrollments; managers list their reports' (userId).")
+    listing = partial(Enrollment.gsi2.query, keys.course_enrollments_gsi2pk(ctx.tenant_id, query.courseId),
+                      scan_index_forward=False, filter_condition=_status_filter(query))
+    bound = f"course-enrollments|{ctx.tenant_id}|{query.courseId}|{query.status or ''}"
+    return pagination.page(listing, bound, query, to_json, Enrollment)
 
 
 def withdraw(ctx: TenantContext, enrollment_id: str) -> None:
