@@ -1,0 +1,1 @@
+"""Integrations: CRM inbound (crm/), and the other connectors as they come."""
