@@ -7,6 +7,7 @@
     onramp jobs run NAME --as-of DATE   run one job now, as of a date, through chalice.test.Client
     onramp courses upload FILE.zip --tenant ID [--publish]   a package into a course, over the API
     onramp courses starter [OUT_DIR]     the starter courses as SCORM zips
+    onramp users import FILE.csv --tenant ID   a CSV of users into a tenant, over the API, with progress
     onramp keys rotate                  a new JWT signing key (the previous one stays published)
 
 Only the standard library is imported at module level: the AWS environment must be in place before
@@ -296,6 +297,35 @@ def cmd_courses_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_import(args: argparse.Namespace) -> int:
+    from chalicelib.content import client as api_client
+    from chalicelib.users import import_client
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"{path} is not a file", 2)
+    api_url = (args.api or f"http://{HOST}:{port_from_env('ONRAMP_API_PORT', DEFAULT_API_PORT)}").rstrip("/")
+    creds, _ = operator_credentials(api_url)
+    client = api_client.Client(api_url)
+    name = path.name if path.name.lower().endswith(".csv") else f"{path.name}.csv"
+    try:
+        client.login(creds["clientId"], creds["clientSecret"])
+        done = import_client.run_import(client, args.tenant, path.read_bytes(), name,
+                                        progress=lambda line: print(f"... {line}", file=sys.stderr))
+        report = Path(args.report or path.with_name(f"{path.stem}.errors.csv"))
+        if done.get("errorReport"):
+            report.write_bytes(import_client.fetch_report(done["errorReport"]))
+            done["errorReportPath"] = str(report)
+    except api_client.ApiError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps({k: v for k, v in done.items() if k != "errorReport"}, indent=2, sort_keys=True))
+    if done["status"] == "failed":
+        raise CliError(f"the import failed: {done.get('problem')}")
+    if done.get("errorReportPath"):
+        print(f"{done['failed']} row(s) failed: see {done['errorReportPath']}", file=sys.stderr)
+    return 0
+
+
 def cmd_courses_starter(args: argparse.Namespace) -> int:
     from chalicelib.content import starter
 
@@ -337,6 +367,14 @@ def parser() -> argparse.ArgumentParser:
     starter_cmd = courses.add_parser("starter", help="package the starter courses (content_bucket/courses) as zips")
     starter_cmd.add_argument("out_dir", nargs="?", default="build/courses", metavar="OUT_DIR")
     starter_cmd.set_defaults(func=cmd_courses_starter)
+    users = sub.add_parser("users", help="users").add_subparsers(dest="users_command", metavar="ACTION")
+    imp = users.add_parser("import", help="import users from a CSV into a tenant (over the API, as the operator): "
+                                          "upload, wait with progress, print the counts, save the error report")
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("--tenant", metavar="ID", required=True, help="the tenant the users belong to")
+    imp.add_argument("--report", metavar="OUT.csv", help="where to save the error report (default: FILE.errors.csv)")
+    imp.add_argument("--api", metavar="URL", help="the API (default: http://127.0.0.1:$ONRAMP_API_PORT)")
+    imp.set_defaults(func=cmd_users_import)
     keys = sub.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", metavar="ACTION")
     keys.add_parser("rotate", help="add a new JWT signing key; the previous one stays published") \
         .set_defaults(func=cmd_keys_rotate)

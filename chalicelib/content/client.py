@@ -63,13 +63,14 @@ def _detail(body: bytes) -> str:
     return f"{doc.get('detail') or doc.get('title') or doc.get('message')}{f' ({fields})' if fields else ''}"
 
 
-def multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes) -> tuple[bytes, str]:
+def multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes,
+              file_type: str = "application/zip") -> tuple[bytes, str]:
     """A multipart/form-data body: S3's presigned POST wants the policy fields first, the file last."""
     boundary = uuid.uuid4().hex
     parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
              for name, value in fields.items()]
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-                 "Content-Type: application/zip\r\n\r\n".encode() + data + b"\r\n")
+                 f"Content-Type: {file_type}\r\n\r\n".encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
