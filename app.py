@@ -7,7 +7,9 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate
 
-from chalicelib.api import auth, content, courses, learning, meta, tenants, users, xapi
+from chalicelib.api import auth, content, courses, learning, meta, tenants, user_imports, users, xapi
+from chalicelib.api import integrations as crm_integrations
+from chalicelib.api import scim as scim_api
 from chalicelib.config import settings
 from chalicelib.http.middleware import edge
 from chalicelib.jobs import JOBS, catalog, function_name
@@ -18,12 +20,18 @@ app.register_middleware(edge, "http")
 # Course files and player assets are served as bytes (deployed: API Gateway's binary media types).
 app.api.binary_types.extend(["image/*", "font/*", "audio/*", "video/*", "application/pdf", "application/zip",
                              "application/wasm", "application/font-woff", "application/vnd.ms-fontobject"])
-for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, learning.bp, content.bp):
+# xAPI statements with attachments: multipart/mixed requests reach Lambda byte-exact, and GET
+# ?attachments=true answers bytes to clients whose Accept names it, else text when UTF-8 (docs/lrs.md).
+app.api.binary_types.append("multipart/mixed")
+for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, learning.bp, content.bp,
+                  user_imports.bp, crm_integrations.bp, scim_api.bp):
     app.register_blueprint(blueprint)
 
 _consumer = lazy("chalicelib.events.consumer")
 _runner = lazy("chalicelib.jobs.runner")
 _ingest = lazy("chalicelib.content.ingest")
+_imports = lazy("chalicelib.users.import_job")
+_outbound = lazy("chalicelib.lrs.outbound")
 # Deployed, infra/ sets the real stream ARN on the event source mapping; locally records are fed in tests.
 TABLE_STREAM_ARN = os.environ.get(
     "ONRAMP_TABLE_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/onramp-local/stream/local")
@@ -36,11 +44,23 @@ def on_table_change(event: Any) -> dict[str, Any]:
 
 @app.on_sqs_message(queue=settings().uploads_queue_name, batch_size=1)
 def on_package_uploaded(event: Any) -> None:
-    """S3 `ObjectCreated` notifications for uploaded packages (via SQS, so failures retry, then DLQ)."""
+    """S3 `ObjectCreated` notifications for uploaded packages and user-import CSVs, and the imports' own chunk
+    messages (via SQS, so failures retry, then DLQ)."""
     import json
 
     for record in event:
-        _ingest.handle_s3_event(json.loads(record.body))
+        body = json.loads(record.body)
+        # user-import CSVs (uploads/user-imports/...) and their chunk messages share the queue
+        if not _imports.handle_message(body, event.context):
+            _ingest.handle_s3_event(body)
+
+
+@app.on_sqs_message(queue=settings().forwarding_queue_name, batch_size=1)
+def on_xapi_forwarding(event: Any) -> None:
+    """Statements to POST to a tenant's external LRS; a failure that may pass raises, so SQS redelivers the
+    message (and after maxReceiveCount moves it to the DLQ)."""
+    for record in event:
+        _outbound.handle_record(record.to_dict())
 
 
 def _schedule(expression: str) -> Any:

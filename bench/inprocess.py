@@ -20,13 +20,12 @@ def stack() -> Iterator[Any]:
     from moto import mock_aws
 
     from chalicelib import aws as clients
+    from chalicelib import emulator
     from chalicelib.auth import keys
     from chalicelib.config import settings
     from chalicelib.store import table
     from chalicelib.tenancy import cache
     from tests.unit.factories import Api
-
-    from chalicelib import emulator
 
     emulator.install()  # DynamoDB transactions as `onramp dev` runs them: no table copy per transaction
     with mock_aws():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.content import MAX_PACKAGE_BYTES
+from chalicelib.users import MAX_IMPORT_BYTES
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -21,7 +22,8 @@ TenantRole = Literal["admin", "manager", "learner"]
 Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "clients:read",
                 "clients:write", "xapi:statements:write", "xapi:statements:read:mine", "xapi:statements:read",
                 "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write",
-                "courses:read", "courses:write", "enrollments:read", "enrollments:write", "learning:play"]
+                "courses:read", "courses:write", "enrollments:read", "enrollments:write", "learning:play",
+                "integrations:read", "integrations:write"]
 XapiScope = Literal["statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
                     "all/read", "all"]
 
@@ -94,6 +96,25 @@ class UpdateUser(UserAttributes):
     password: Password | None = None
 
 
+Username = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class ProvisionUser(CreateUser):
+    """A user from a provisioning source (SCIM): a username; an email only if the source has one (without
+    it the person cannot log in with a password, only through SSO). Not a REST body."""
+
+    email: Email | None = None  # type: ignore[assignment]
+    username: Username
+    sourceProfile: dict[str, Any] | None = None
+
+
+class UpdateProvisionedUser(UpdateUser):
+    """UpdateUser for a provisioning source: also the username and the source's own profile."""
+
+    username: Username | None = None
+    sourceProfile: dict[str, Any] | None = None
+
+
 class UserListQuery(PageQuery):
     managerId: Id | None = Field(None, description="Only this manager's direct reports.")
     emailPrefix: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
@@ -113,6 +134,22 @@ class CreateLrsCredential(Strict):
     name: Name
     scopes: list[XapiScope] = Field(default=["all"], min_length=1, max_length=8,
                                     description="xAPI scopes (xAPI 1.0.3 §4.1.1.2 of Part Three).")
+
+
+class CreateScimToken(Strict):
+    name: Name = Field(description="What the token is for (e.g. the identity provider's app).")
+
+
+class PutXapiForwarding(Strict):
+    endpoint: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048)] = Field(
+        description="The external LRS's xAPI base URL (statements are POSTed to `<endpoint>/statements`); https.")
+    username: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+        None, description="HTTP Basic, with `password` (left out: the stored password is kept).")
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = Field(
+        None, description="Write-only: never returned (`hasSecret`).")
+    token: Annotated[str, StringConstraints(min_length=1, max_length=4096)] | None = Field(
+        None, description="A Bearer token instead of Basic credentials; write-only.")
+    enabled: bool = True
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -149,6 +186,12 @@ class CreateUpload(Strict):
     sizeBytes: int | None = Field(None, ge=1, le=MAX_PACKAGE_BYTES, description="The package's size, if known.")
 
 
+class CreateUserImport(Strict):
+    fileName: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^/\\]+\.csv$")] = \
+        "users.csv"
+    sizeBytes: int | None = Field(None, ge=1, le=MAX_IMPORT_BYTES, description="The CSV's size, if known.")
+
+
 class GrantCourse(Strict):
     tenantId: Id
     includeCustomers: bool = Field(False, description="A partner grantee: its customer tenants see it too.")
@@ -161,6 +204,53 @@ class CreateEnrollment(Strict):
     courseId: Id | None = None
     pathId: Id | None = None
     dueDate: date | None = None
+
+
+class RuleCondition(Strict):
+    """One condition over a user's attributes: `eq` / `in` (case-blind) for salesRole, region, department and
+    group (a group id); `withinDays` for hireDate (hired at most `days` days ago)."""
+
+    attribute: Literal["salesRole", "region", "department", "group", "hireDate"]
+    op: Literal["eq", "in", "withinDays"]
+    value: Attr | None = None
+    values: list[Attr] | None = Field(None, min_length=1, max_length=20)
+    days: int | None = Field(None, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _shape(self) -> RuleCondition:
+        wanted = {"eq": "value", "in": "values", "withinDays": "days"}[self.op]
+        if (self.attribute == "hireDate") != (self.op == "withinDays"):
+            raise ValueError("hireDate takes op `withinDays`; the other attributes `eq` or `in`")
+        given = {name for name in ("value", "values", "days") if getattr(self, name) is not None}
+        if given != {wanted}:
+            raise ValueError(f"op `{self.op}` takes exactly `{wanted}`")
+        return self
+
+
+class CreateEnrollmentRule(Strict):
+    """Enroll every active user who meets all `conditions` (none: everyone) in a course or a learning path."""
+
+    name: Name
+    conditions: list[RuleCondition] = Field(default=[], max_length=10)
+    courseId: Id | None = None
+    pathId: Id | None = None
+    dueInDays: int | None = Field(None, ge=1, le=3650, description="Due this many days after enrolling.")
+    active: bool = True
+
+
+class UpdateEnrollmentRule(Strict):
+    name: Name | None = None
+    conditions: list[RuleCondition] | None = Field(None, max_length=10)
+    courseId: Id | None = None
+    pathId: Id | None = None
+    dueInDays: int | None = Field(None, ge=1, le=3650)
+    active: bool | None = None
+
+
+class EnrollmentListQuery(PageQuery):
+    courseId: Id | None = Field(None, description="A course's enrollments (admins).")
+    userId: Id | None = Field(None, description="A user's enrollments (as GET …/users/{userId}/enrollments).")
+    status: Literal["enrolled", "in_progress", "completed", "failed", "withdrawn", "expired"] | None = None
 
 
 class PathCourse(Strict):
@@ -178,3 +268,33 @@ class CreatePath(Strict):
 class UpdatePath(Strict):
     title: Name | None = None
     description: Text | None = None
+
+
+# CRM inbound (integrations.crm): CRM field -> user field, per tenant and CRM
+CrmField = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
+CrmTarget = Literal["email", "displayName", "firstName", "lastName", "salesRole", "region", "department",
+                    "hireDate", "manager"]
+
+
+class CrmDeactivateWhen(Strict):
+    field: CrmField
+    equals: Annotated[str, StringConstraints(max_length=255)] = Field(
+        description="Compared case-blind with the field's value as text (`false` for a checkbox).")
+
+
+class PutSalesforceIntegration(Strict):
+    organizationId: Annotated[str, StringConstraints(pattern=r"^00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")] = Field(
+        description="The Salesforce org's id (15 or 18 characters); outbound messages of other orgs get a 401.")
+    fieldMapping: dict[CrmField, CrmTarget] | None = Field(
+        None, max_length=40, description="Salesforce field -> user field; omitted: the defaults.")
+    objectTypes: list[CrmField] | None = Field(None, min_length=1, max_length=10)
+    deactivateWhen: CrmDeactivateWhen | None = None
+
+
+class PutHubspotIntegration(Strict):
+    appSecret: Annotated[str, StringConstraints(min_length=8, max_length=256)] | None = Field(
+        None, description="The HubSpot app's client secret (write-only); omitted: the stored one is kept.")
+    portalId: int | None = Field(None, ge=1, description="Only events of this HubSpot account are accepted.")
+    fieldMapping: dict[CrmField, CrmTarget] | None = Field(
+        None, max_length=40, description="HubSpot contact property -> user field; omitted: the defaults.")
+    deactivateWhen: CrmDeactivateWhen | None = None

@@ -22,6 +22,8 @@ SCOPES: dict[str, str] = {
     "enrollments:read": "Read enrollments and attempts",
     "enrollments:write": "Enroll users in courses",
     "learning:play": "Start and resume one's own course attempts",
+    "integrations:read": "Read the CRM integration settings (never their secrets)",
+    "integrations:write": "Configure CRM integrations (Salesforce, HubSpot)",
 }
 
 ALL = frozenset(SCOPES)

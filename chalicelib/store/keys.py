@@ -12,6 +12,10 @@ Access patterns (kept in step with docs/access-patterns.md):
 | user id by email (uniqueness)    | PK=T#<t>#EMAIL#<email> SK=EMAIL                | users.repo.user_by_email   |
 | a tenant's users by email        | GSI1 PK=T#<t>#USERS SK=<email>                 | users.repo.list_users      |
 | a manager's reports              | GSI2 PK=T#<t>#MGR#<m> SK=<email>               | users.repo.list_users      |
+| user id by external id (SCIM, CRM) | PK=T#<t>#EXTID#<source>#<ext> SK=EXTID       | users.service              |
+| user id by username (SCIM userName) | PK=T#<t>#UNAME#<username> SK=UNAME          | users.service              |
+| users by attribute value / group | PK=T#<t>#UATTR#<attr>#<value> SK=<u>           | users.index (rules)        |
+| users by hire date               | PK=T#<t>#UHIRED SK=<date>#<u>                  | users.index (rules)        |
 | API client by id                 | PK=T#<t>#CLIENT#<c> SK=CLIENT                  | auth.clients.get_client    |
 | a tenant's API clients           | GSI1 PK=T#<t>#CLIENTS SK=<createdAt>#<c>        | auth.clients.list_clients  |
 | a tenant's events (outbox)       | PK=T#<t>#EVENTS#<shard> SK=<at>#<eventId>      | events.outbox              |
@@ -23,6 +27,8 @@ Access patterns (kept in step with docs/access-patterns.md):
 | statements by stored time        | PK=T#<t>#SFEED#<shard> SK=<stored>#<id>        | lrs.query                  |
 | statements by agent/verb/act/reg | PK=T#<t>#SIDX#<dim>#<hash>[#<shard>] SK=<stored>#<id> | lrs.query          |
 | xAPI documents (state, profiles) | PK=T#<t>#XDOC#<kind>#<hash> SK=<part>#<idhash> | lrs.documents              |
+| xAPI forwarding (external LRS)   | PK=T#<t>#XFWD SK=XFWD                          | lrs.forwarding             |
+| activity definition (canonical)  | PK=T#<t>#XACT#<hash> SK=XACT                   | lrs.activities             |
 | course (+ versions, grants)      | PK=T#<t>#COURSE#<c> | LIB#COURSE#<c> SK=COURSE|V#<n>|GRANT#<t> | catalog |
 | an owner's courses               | GSI1 PK=T#<t>#COURSES or LIB#COURSES SK=<createdAt>#<c> | catalog.courses   |
 | library course id by slug        | PK=LIB#CSLUG#<slug> SK=CSLUG                   | catalog.courses            |
@@ -31,25 +37,40 @@ Access patterns (kept in step with docs/access-patterns.md):
 | a grantee's grants               | GSI1 PK=T#<t>#GRANTS SK=COURSE#<c> / PKG#<name> | catalog.catalog           |
 | content package: courses, grants | PK=LIB#PKG#<name> SK=COURSE#<c> / GRANT#<t>    | catalog.catalog            |
 | package upload                   | PK=T#<t>#UPLOAD#<u> or LIB#UPLOAD#<u> SK=UPLOAD | content.ingest            |
+| user import (+ its chunks)       | PK=T#<t>#UIMPORT#<i> SK=UIMPORT|CHUNK#<n>      | users.imports              |
+| a tenant's user imports          | GSI1 PK=T#<t>#UIMPORTS SK=<createdAt>#<i>      | users.imports              |
 | enrollment by id                 | PK=T#<t>#ENR#<e> SK=ENROLLMENT                 | enrollment.service         |
 | one enrollment per user+course   | PK=T#<t>#USER#<u> SK=ENRCLAIM#<c>              | enrollment.service         |
 | a user's enrollments             | GSI1 PK=T#<t>#USER#<u>#ENRS SK=<createdAt>#<e> | enrollment.service         |
+| a course's enrollments           | GSI2 PK=T#<t>#CENRS#<c> SK=<createdAt>#<e>     | enrollment.service         |
+| a tenant's enrollment rules      | PK=T#<t>#RULES SK=RULE#<r>                     | enrollment.rules           |
 | attempt by id (runtime state)    | PK=T#<t>#ATTEMPT#<a> SK=ATTEMPT                | content.attempts           |
 | learning path (+ its courses)    | PK=T#<t>#PATH#<p> SK=PATH / COURSE#<c>         | catalog.paths              |
 | a tenant's paths                 | GSI1 PK=T#<t>#PATHS SK=<createdAt>#<p>         | catalog.paths              |
 | the paths that contain a course  | GSI2 PK=T#<t>#CPATHS#<c> SK=<p>                | catalog.paths (completion) |
 | a user's completed path (once)   | PK=T#<t>#USER#<u> SK=PATHDONE#<p>              | catalog.paths              |
 | cmi5 fetch use / AU session      | PK=T#<t>#CMI5FETCH#<token id> SK=CMI5FETCH     | content.cmi5               |
+| CRM inbound settings per source  | PK=T#<t>#CRMCFG#<source> SK=CRMCFG             | integrations.crm.config    |
+| a CRM record's last known state  | PK=T#<t>#CRMREC#<source>#<record> SK=CRMREC    | integrations.crm.sync      |
+| a CRM event processed (once)     | PK=T#<t>#CRMEVT#<source>#<event> SK=CRMEVT     | integrations.crm.sync      |
+| SCIM bearer token by id          | PK=T#<t>#SCIMTOKEN#<k> SK=SCIMTOKEN            | scim.tokens                |
+| a tenant's SCIM tokens           | GSI1 PK=T#<t>#SCIMTOKENS SK=<createdAt>#<k>    | scim.tokens                |
+| group by id (SCIM Groups)        | PK=T#<t>#GROUP#<g> SK=GROUP                    | scim.groups                |
+| group id by name (uniqueness)    | PK=T#<t>#GROUPNAME#<name> SK=GROUPNAME         | scim.groups                |
+| a tenant's groups by name        | GSI1 PK=T#<t>#GROUPS SK=<name>#<g>             | scim.groups                |
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 TENANT_SK = "TENANT"
 SLUG_SK = "SLUG"
 USER_SK = "PROFILE"
 EMAIL_SK = "EMAIL"
+EXTID_SK = "EXTID"
+USERNAME_SK = "UNAME"
 CLIENT_SK = "CLIENT"
 HEALTH_SK = "HEALTH"
 LRS_KEY_SK = "LRSKEY"
@@ -61,6 +82,17 @@ ENROLLMENT_SK = "ENROLLMENT"
 ATTEMPT_SK = "ATTEMPT"
 PATH_SK = "PATH"
 CMI5_FETCH_SK = "CMI5FETCH"
+XAPI_FORWARDING_SK = "XFWD"
+XAPI_ACTIVITY_SK = "XACT"
+USER_IMPORT_SK = "UIMPORT"
+USER_IMPORT_CHUNK_PREFIX = "CHUNK#"
+USER_IMPORT_UPLOADS = "uploads/user-imports/"  # S3 object keys of import CSVs
+CRM_CONFIG_SK = "CRMCFG"
+CRM_RECORD_SK = "CRMREC"
+CRM_EVENT_SK = "CRMEVT"
+SCIM_TOKEN_SK = "SCIMTOKEN"
+GROUP_SK = "GROUP"
+GROUP_NAME_SK = "GROUPNAME"
 LIBRARY = "library"  # the owner of the operator's shared library courses
 EVENT_SHARDS = 16
 STATEMENT_SHARDS = 16
@@ -116,6 +148,39 @@ def email_pk(tenant_id: str, email: str) -> str:
     return f"{_tenant(tenant_id)}EMAIL#{email.lower().replace('#', '%23')}"
 
 
+def _escaped(value: str) -> str:
+    """Free text as a key segment: every character outside the unreserved URL alphabet escaped."""
+    return quote(value, safe="")
+
+
+def external_id_pk(tenant_id: str, source: str, external_id: str) -> str:
+    """The user a provisioning source (scim, salesforce, hubspot, import) knows by its own id (exact case)."""
+    return f"{_tenant(tenant_id)}EXTID#{_seg(source)}#{_escaped(external_id)}"
+
+
+def username_pk(tenant_id: str, username: str) -> str:
+    """The user a username (SCIM userName) names: unique per tenant, case-blind (RFC 7643 caseExact=false)."""
+    return f"{_tenant(tenant_id)}UNAME#{_escaped(username.lower())}"
+
+
+def user_attribute_pk(tenant_id: str, attribute: str, value: str) -> str:
+    """The users whose attribute (salesRole, region, department, group) has this value (case-blind)."""
+    return f"{_tenant(tenant_id)}UATTR#{_seg(attribute.lower())}#{_escaped(value.strip().lower())}"
+
+
+def user_attribute_sk(user_id: str) -> str:
+    return _seg(user_id)
+
+
+def users_by_hire_date_pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}UHIRED"
+
+
+def users_by_hire_date_sk(hire_date: str, user_id: str = "") -> str:
+    """`<date>#<user>`; with no user, the bound of a date range."""
+    return f"{hire_date}#{_seg(user_id)}" if user_id else hire_date
+
+
 def users_gsi1pk(tenant_id: str) -> str:
     return f"{_tenant(tenant_id)}USERS"
 
@@ -123,6 +188,12 @@ def users_gsi1pk(tenant_id: str) -> str:
 def user_email_sk(email: str) -> str:
     """Sort key of a user in the tenant's user list and a manager's reports (also a prefix query)."""
     return email.lower()
+
+
+def user_list_sk(email: str | None, username: str) -> str:
+    """A user's sort key in the tenant's user list and a manager's reports: the email; for a user without one
+    (provisioned with a username) `@<username>`, which no email prefix matches (an email never starts with `@`)."""
+    return user_email_sk(email) if email else "@" + username.lower()
 
 
 def reports_gsi2pk(tenant_id: str, manager_id: str) -> str:
@@ -172,7 +243,8 @@ def lrs_credentials_gsi1sk(created_at: str, key: str) -> str:
 
 
 def statement_pk(tenant_id: str, statement_id: str) -> str:
-    """One partition per statement: the statement and the markers of statements that void it."""
+    """One partition per statement: the statement (or, until it arrives, the `AwaitedStatement` naming the
+    statements that reference it) and the markers of statements that void it."""
     return f"{_tenant(tenant_id)}STMT#{_seg(statement_id)}"
 
 
@@ -197,6 +269,22 @@ def statement_index_pk(tenant_id: str, dimension: str, value_hash: str, shard: i
 
 def statement_order_sk(stored: str, statement_id: str) -> str:
     return f"{stored}#{_seg(statement_id)}"
+
+
+def statement_ref_order_sk(stored: str, statement_id: str, target_id: str) -> str:
+    """A statement's index copy under the facets of a statement it references (a StatementRef, followed
+    along chains): sorts next to the statement's own copy (`statement_order_sk` + `#<target>`)."""
+    return f"{statement_order_sk(stored, statement_id)}#{_seg(target_id)}"
+
+
+def xapi_forwarding_pk(tenant_id: str) -> str:
+    """A tenant's forwarding of its statements to an external LRS (one item: settings and delivery status)."""
+    return f"{_tenant(tenant_id)}XFWD"
+
+
+def xapi_activity_pk(tenant_id: str, activity_hash: str) -> str:
+    """An activity's canonical definition (the Activities resource), by a hash of its id."""
+    return f"{_tenant(tenant_id)}XACT#{_seg(activity_hash)}"
 
 
 def document_pk(tenant_id: str, kind: str, scope_hash: str) -> str:
@@ -299,6 +387,44 @@ def upload_pk(owner: str, upload_id: str) -> str:
     return f"{_owner(owner)}UPLOAD#{_seg(upload_id)}"
 
 
+# bulk user imports (users.imports): the import item and one record per processed chunk in its partition
+def user_import_pk(tenant_id: str, import_id: str) -> str:
+    return f"{_tenant(tenant_id)}UIMPORT#{_seg(import_id)}"
+
+
+def user_import_chunk_sk(number: int) -> str:
+    """A processed chunk's record (its counts and error rows), in import order."""
+    return f"{USER_IMPORT_CHUNK_PREFIX}{number:06d}"
+
+
+def user_imports_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}UIMPORTS"
+
+
+def user_imports_gsi1sk(created_at: str, import_id: str) -> str:
+    return f"{created_at}#{_seg(import_id)}"
+
+
+def user_import_object_key(tenant_id: str, import_id: str) -> str:
+    """S3: the uploaded CSV, under the uploads prefix (its ObjectCreated event starts the import)."""
+    return f"{USER_IMPORT_UPLOADS}{_seg(tenant_id)}/{_seg(import_id)}.csv"
+
+
+def parse_user_import_object_key(object_key: str) -> tuple[str, str] | None:
+    """(tenant id, import id) of an uploaded import CSV's key; None for any other key."""
+    if not object_key.startswith(USER_IMPORT_UPLOADS) or not object_key.endswith(".csv"):
+        return None
+    parts = object_key[len(USER_IMPORT_UPLOADS):-len(".csv")].split("/")
+    if len(parts) != 2 or not all(is_safe(p) for p in parts):
+        return None
+    return parts[0], parts[1]
+
+
+def user_import_report_key(tenant_id: str, import_id: str) -> str:
+    """S3: an import's error report (outside the uploads prefix: writing it starts nothing)."""
+    return f"user-imports/{_seg(tenant_id)}/{_seg(import_id)}/errors.csv"
+
+
 # enrollments and attempts
 def enrollment_pk(tenant_id: str, enrollment_id: str) -> str:
     return f"{_tenant(tenant_id)}ENR#{_seg(enrollment_id)}"
@@ -315,6 +441,21 @@ def user_enrollments_gsi1pk(tenant_id: str, user_id: str) -> str:
 
 def user_enrollments_gsi1sk(created_at: str, enrollment_id: str) -> str:
     return f"{created_at}#{_seg(enrollment_id)}"
+
+
+def course_enrollments_gsi2pk(tenant_id: str, course_id: str) -> str:
+    """A course's enrollments in a tenant (sort key: user_enrollments_gsi1sk)."""
+    return f"{_tenant(tenant_id)}CENRS#{_seg(course_id)}"
+
+
+def rules_pk(tenant_id: str) -> str:
+    """A tenant's enrollment rules: few, read together whenever a user changes."""
+    return f"{_tenant(tenant_id)}RULES"
+
+
+def rule_sk(rule_id: str = "") -> str:
+    """A rule in its tenant's rules partition; with no id, the prefix of them all."""
+    return f"RULE#{_seg(rule_id)}" if rule_id else "RULE#"
 
 
 def attempt_pk(tenant_id: str, attempt_id: str) -> str:
@@ -357,9 +498,74 @@ def cmi5_fetch_pk(tenant_id: str, token_id: str) -> str:
     return f"{_tenant(tenant_id)}CMI5FETCH#{_seg(token_id)}"
 
 
+# CRM inbound (Salesforce outbound messages, HubSpot webhooks): docs/integrations.md
+def crm_config_pk(tenant_id: str, source: str) -> str:
+    """A tenant's inbound settings for one CRM (salesforce, hubspot): org id or sealed app secret, mapping."""
+    return f"{_tenant(tenant_id)}CRMCFG#{_seg(source)}"
+
+
+def crm_record_pk(tenant_id: str, source: str, record_id: str) -> str:
+    """What the platform last knew of one CRM record (its mapped fields, the user it is linked to)."""
+    return f"{_tenant(tenant_id)}CRMREC#{_seg(source)}#{_escaped(record_id)}"
+
+
+def crm_event_pk(tenant_id: str, source: str, event_id: str) -> str:
+    """One CRM event (a notification id, a webhook eventId) processed: a replay finds it and does nothing."""
+    return f"{_tenant(tenant_id)}CRMEVT#{_seg(source)}#{_escaped(event_id)}"
+
+
+# SCIM 2.0 (docs/scim.md): bearer tokens and groups (a group's members are the user index entries
+# user_attribute_pk(tenant, "group", <g>), kept by users.service.change_groups)
+def scim_token_pk(tenant_id: str, token_id: str) -> str:
+    return f"{_tenant(tenant_id)}SCIMTOKEN#{_seg(token_id)}"
+
+
+def scim_tokens_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}SCIMTOKENS"
+
+
+def scim_tokens_gsi1sk(created_at: str, token_id: str) -> str:
+    return f"{created_at}#{_seg(token_id)}"
+
+
+def group_pk(tenant_id: str, group_id: str) -> str:
+    return f"{_tenant(tenant_id)}GROUP#{_seg(group_id)}"
+
+
+def group_name_pk(tenant_id: str, name: str) -> str:
+    """A group's displayName, unique per tenant (case-blind)."""
+    return f"{_tenant(tenant_id)}GROUPNAME#{_escaped(name.strip().lower())}"
+
+
+def groups_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}GROUPS"
+
+
+def group_name_sk(name: str, group_id: str = "") -> str:
+    """Sort key of a group in its tenant's list (by name, case-blind); with no id, a name-prefix bound."""
+    escaped = _escaped(name.strip().lower())
+    return f"{escaped}#{_seg(group_id)}" if group_id else escaped
+
+
 def health_pk() -> str:
     return f"{_operator()}HEALTH"
 
 
 def is_safe(value: str) -> bool:
     return bool(_SAFE.match(value))
+
+
+# S3 object keys (the content bucket) of the LRS: content-addressed, so one copy per tenant and content
+def lrs_attachment_key(tenant_id: str, sha2: str) -> str:
+    """An attachment's data, by its SHA-2 (lower-case hex): a statement's attachments resolve here."""
+    return f"lrs/{_seg(tenant_id)}/attachments/{_seg(sha2)}"
+
+
+def lrs_statement_key(tenant_id: str, content_hash: str) -> str:
+    """A statement too large for its items (they hold this key instead of the JSON)."""
+    return f"lrs/{_seg(tenant_id)}/statements/{_seg(content_hash)}.json"
+
+
+def lrs_document_key(tenant_id: str, content_hash: str) -> str:
+    """A state or profile document too large for its item."""
+    return f"lrs/{_seg(tenant_id)}/documents/{_seg(content_hash)}"

@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
     DiscriminatorAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -86,7 +87,8 @@ class SlugClaim(Item, discriminator="SlugClaim"):
 class User(Item, discriminator="User"):
     id = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
-    email = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)  # None only for a provisioned user with a username (no password login)
+    username = UnicodeAttribute(null=True)  # SCIM userName (unique per tenant, case-blind: UsernameClaim)
     display_name = UnicodeAttribute()
     roles = ListAttribute[str]()
     status = UnicodeAttribute()  # active | deactivated
@@ -95,6 +97,11 @@ class User(Item, discriminator="User"):
     department = UnicodeAttribute(null=True)
     manager_id = UnicodeAttribute(null=True)
     hire_date = UnicodeAttribute(null=True)
+    groups = UnicodeSetAttribute(null=True)  # ids of the tenant's groups (SCIM Groups) the user belongs to
+    external_ids = MapAttribute[str, Any](null=True)  # provisioning source (scim, ...) -> its id for the user
+    deprovisioned_by = UnicodeAttribute(null=True)  # the source that deleted the user (SCIM DELETE): hidden there
+    # a provisioning source's own representation of the user (SCIM attributes we do not map), stored as given
+    source_profile = JSONAttribute(null=True)
     password_hash = UnicodeAttribute(null=True)
     failed_logins = NumberAttribute(default=0)
     locked_until = UnicodeAttribute(null=True)
@@ -104,6 +111,25 @@ class User(Item, discriminator="User"):
 
 
 class EmailClaim(Item, discriminator="EmailClaim"):
+    user_id = UnicodeAttribute()
+
+
+class UsernameClaim(Item, discriminator="UsernameClaim"):
+    """A username (SCIM userName) taken in the tenant (case-blind)."""
+
+    user_id = UnicodeAttribute()
+
+
+class ExternalIdClaim(Item, discriminator="ExternalIdClaim"):
+    """A provisioning source's id for a user (SCIM externalId, a CRM record id): unique per source."""
+
+    user_id = UnicodeAttribute()
+
+
+class UserIndexEntry(Item, discriminator="UserIndexEntry"):
+    """A user under one attribute value (salesRole, region, department, group) or hire date: enrollment
+    rules find their matching users here, at a cost proportional to the matches."""
+
     user_id = UnicodeAttribute()
 
 
@@ -153,6 +179,22 @@ class LrsCredential(Item, discriminator="LrsCredential"):
     created_at = UnicodeAttribute()
 
 
+class XapiForwarding(Item, discriminator="XapiForwarding"):
+    """A tenant's forwarding of its statements to an external LRS, and how the last delivery went."""
+
+    tenant_id = UnicodeAttribute()
+    endpoint = UnicodeAttribute()  # the external LRS's base URL, ending in "/"
+    auth = UnicodeAttribute()  # basic | bearer
+    username = UnicodeAttribute(null=True)
+    secret_box = UnicodeAttribute()  # the password or token, AES-GCM sealed (lrs.forwarding)
+    enabled = BooleanAttribute()
+    updated_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    last_delivered_at = UnicodeAttribute(null=True)
+    last_error = MapAttribute[str, Any](null=True)  # at, status, detail, statementIds
+    version = NumberAttribute(default=1)
+
+
 class StatementRecord(Item, discriminator="Statement"):
     """A stored statement (`doc` is its JSON as the LRS returns it) or one of its index copies."""
 
@@ -169,6 +211,18 @@ class StatementRecord(Item, discriminator="Statement"):
     activity = UnicodeAttribute(null=True)
     related_activities = UnicodeSetAttribute(null=True)
     registration = UnicodeAttribute(null=True)
+    doc_ref = UnicodeAttribute(null=True)  # S3 key of a statement too large for its items (`doc` is then "")
+    ref_of = UnicodeAttribute(null=True)  # index copy under the facets of this referenced statement (StatementRef)
+    ref_facets = UnicodeAttribute(null=True)  # statement item: JSON [[target id, facets], ...] of its ref chain
+    awaits = UnicodeAttribute(null=True)  # statement item: the chain's next target, not stored yet
+
+
+class AwaitedStatement(Item, discriminator="AwaitedStatement"):
+    """At a statement's own key until it is stored: the statements whose StatementRef chain waits for it
+    (they get their index copies under its facets when it arrives; docs/lrs.md)."""
+
+    referrers = UnicodeSetAttribute()
+    version = NumberAttribute()
 
 
 class VoidMarker(Item, discriminator="VoidMarker"):
@@ -178,7 +232,7 @@ class VoidMarker(Item, discriminator="VoidMarker"):
 
 
 class XapiDocument(Item, discriminator="XapiDocument"):
-    """A state, activity profile or agent profile document (content up to ~350 KB in the item)."""
+    """A state, activity profile or agent profile document (content in the item up to 350 KB, else in S3)."""
 
     doc_id = UnicodeAttribute()
     registration = UnicodeAttribute(null=True)
@@ -186,6 +240,15 @@ class XapiDocument(Item, discriminator="XapiDocument"):
     content_type = UnicodeAttribute()
     etag = UnicodeAttribute()
     updated = UnicodeAttribute()
+    content_ref = UnicodeAttribute(null=True)  # S3 key of a document over the item's share (`content` is then empty)
+
+
+class XapiActivity(Item, discriminator="XapiActivity"):
+    """An activity's canonical definition: the definitions of the statements that name it, merged."""
+
+    activity_id = UnicodeAttribute()
+    definition = UnicodeAttribute()  # JSON
+    revision = NumberAttribute()
 
 
 # courses (chalicelib.catalog) -------------------------------------------------------------------------
@@ -295,6 +358,45 @@ class Upload(Item, discriminator="Upload"):
     updated_at = UnicodeAttribute()
 
 
+class UserImport(Item, discriminator="UserImport"):
+    """A bulk user import (users.imports): awaiting_upload -> processing -> completed | failed. `chunks`
+    counts the recorded chunks; `offset`/`next_row` say where the next one starts in the CSV."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    file_name = UnicodeAttribute()
+    object_key = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sha256 = UnicodeAttribute(null=True)
+    size_bytes = NumberAttribute(null=True)
+    columns = ListAttribute[str](null=True)  # canonical column name per CSV position ("" = ignored)
+    ignored_columns = ListAttribute[str](null=True)
+    rows = NumberAttribute(null=True)
+    offset = NumberAttribute(default=0)
+    next_row = NumberAttribute(default=2)  # the header is row 1
+    chunks = NumberAttribute(default=0)
+    processed = NumberAttribute(default=0)
+    created = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    unchanged = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    problem = UnicodeAttribute(null=True)  # why a failed import failed
+    report_key = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+
+
+class UserImportChunk(Item, discriminator="UserImportChunk"):
+    """One processed chunk of an import: written once, with the import's progress, in one transaction."""
+
+    number = NumberAttribute()
+    first_row = NumberAttribute()
+    rows = NumberAttribute()
+    errors_csv = UnicodeAttribute(null=True)  # the chunk's lines of the error report
+
+
 # enrollments and attempts -----------------------------------------------------------------------------
 class Enrollment(Item, discriminator="Enrollment"):
     id = UnicodeAttribute()
@@ -356,6 +458,26 @@ class Cmi5Fetch(Item, discriminator="Cmi5Fetch"):
     created_at = UnicodeAttribute()
 
 
+class EnrollmentRule(Item, discriminator="EnrollmentRule"):
+    """Enroll the users who meet `conditions` in a course or path; `backfill` tracks the retroactive run of
+    the rule's current `generation` (bumped by every edit that changes who or what)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    conditions = ListAttribute[MapAttribute[str, Any]](default=list)
+    course_id = UnicodeAttribute(null=True)
+    path_id = UnicodeAttribute(null=True)
+    due_in_days = NumberAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    generation = NumberAttribute(default=1)
+    backfill = MapAttribute[str, Any](default=dict)  # status, step, cursor, counts, asOf, startedAt, finishedAt
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
 class EnrollmentClaim(Item, discriminator="EnrollmentClaim"):
     enrollment_id = UnicodeAttribute()
 
@@ -383,3 +505,69 @@ class Attempt(Item, discriminator="Attempt"):
     started_at = UnicodeAttribute()
     completed_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute()
+
+
+class CrmConfig(Item, discriminator="CrmConfig"):
+    """A tenant's inbound settings for one CRM (integrations.crm.config); the HubSpot app secret is sealed."""
+
+    tenant_id = UnicodeAttribute()
+    source = UnicodeAttribute()  # salesforce | hubspot
+    account = UnicodeAttribute(null=True)  # Salesforce OrganizationId / HubSpot portalId
+    field_mapping = MapAttribute[str, Any]()  # CRM field -> user field
+    object_types = ListAttribute[str](null=True)  # Salesforce sObject types accepted
+    deactivate_when = MapAttribute[str, Any](null=True)  # {"field", "equals"}
+    secret_box = UnicodeAttribute(null=True)  # AES-GCM sealed (auth.sealing)
+    updated_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class CrmRecord(Item, discriminator="CrmRecord"):
+    """What the platform last knew of a CRM record: mapped fields with the time each was set (events may
+    arrive out of order), the linked user, and whether this source deactivated that user."""
+
+    record_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    fields = MapAttribute[str, Any](default=dict)  # CRM field -> {"v": value, "at": ms or stamp}
+    deleted_at = UnicodeAttribute(null=True)
+    restored_at = UnicodeAttribute(null=True)
+    deactivated_by_source = BooleanAttribute(default=False)
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class CrmEventClaim(Item, discriminator="CrmEventClaim"):
+    """A CRM event processed once (written with the record after the user change); expires with `ttl`."""
+
+    outcome = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    processed_at = UnicodeAttribute()
+
+
+class ScimToken(Item, discriminator="ScimToken"):
+    """A bearer token of a tenant's SCIM endpoint (chalicelib.scim.tokens); the secret is stored hashed."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | revoked
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class Group(Item, discriminator="Group"):
+    """A tenant's group (SCIM Groups); its members are the `group` user index entries (users.service)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    display_name = UnicodeAttribute()
+    external_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class GroupNameClaim(Item, discriminator="GroupNameClaim"):
+    group_id = UnicodeAttribute()

@@ -488,6 +488,22 @@ def _course_scenarios() -> tuple[Scenario, ...]:
                  _at("POST", T + "/enrollments", body=lambda w: {k: v.format_map(w.extra) for k, v in enroll.items()},
                      keep=_keep(enrollment="id")),
                  note="user, catalog entry; claim, enrollment and event in one transaction"),
+        Scenario("GET", "/v1/tenants/{tenantId}/enrollments", _at("GET", T + "/enrollments?courseId={course}"),
+                 note="a course's enrollments: one Query (GSI2)"),
+        Scenario("POST", "/v1/tenants/{tenantId}/enrollment-rules",
+                 _at("POST", T + "/enrollment-rules", body=lambda w: {
+                     "name": "AEs", "conditions": [{"attribute": "salesRole", "op": "eq", "value": "AE"}],
+                     "courseId": w.extra["course"]}, keep=_keep(rule="id")),
+                 note="the target's catalog entry; rule + event in one transaction (the back-fill runs on the stream)"),
+        Scenario("GET", "/v1/tenants/{tenantId}/enrollment-rules", _at("GET", T + "/enrollment-rules"),
+                 note="every rule of the tenant: one Query"),
+        Scenario("GET", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}", _at("GET", T + "/enrollment-rules/{rule}"),
+                 note="the rule"),
+        Scenario("PATCH", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}",
+                 _at("PATCH", T + "/enrollment-rules/{rule}", body=lambda w: {"name": "Renamed"}),
+                 note="the rule; a conditional put (new target or conditions: + the back-fill event, one transaction)"),
+        Scenario("DELETE", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}",
+                 _at("DELETE", T + "/enrollment-rules/{rule}"), note="the rule, then its deletion"),
         Scenario("GET", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}",
                  _at("GET", T + "/enrollments/{enrollment}"),
                  note="the enrollment (an admin sees everyone's: no user read)"),
@@ -562,6 +578,158 @@ def _course_scenarios() -> tuple[Scenario, ...]:
     )
 
 
+# --- CRM inbound: the tenant's settings, one Salesforce message and one HubSpot batch that create a rep
+def _crm_configured(w: CostWorld) -> None:
+    from tests.unit import crm_helpers as crm
+
+    if not w.extra.get("crm"):
+        crm.configure_salesforce(w.api, w.tenant["id"], w.admin)
+        crm.configure_hubspot(w.api, w.tenant["id"], w.admin)
+        w.extra["crm"] = True
+
+
+def _salesforce_message(w: CostWorld) -> Any:
+    from tests.unit import crm_helpers as crm
+
+    n = next(_seq)
+    return crm.post_soap(w.api, w.tenant["id"], crm.soap([crm.sf_user(f"0055g{n:013d}", f"sf-{n}@example.com")]))
+
+
+def _hubspot_batch(w: CostWorld) -> Any:
+    from tests.unit import crm_helpers as crm
+
+    n = 5000 + next(_seq)
+    return crm.post_hubspot(w.api, w.tenant["id"], [crm.hs_event(n, "creation"),
+                                                    crm.hs_event(n, name="email", value=f"hs-{n}@example.com"),
+                                                    crm.hs_event(n, name="firstname", value="Hub")])
+
+
+def _crm_scenarios() -> tuple[Scenario, ...]:
+    from tests.unit.crm_helpers import ORG, SECRET
+
+    base = "/v1/tenants/{tenantId}/integrations"
+    return (
+        Scenario("PUT", base + "/salesforce", _call("PUT", T + "/integrations/salesforce",
+                                                    body=lambda w: {"organizationId": ORG}), note="settings + event"),
+        Scenario("GET", base + "/salesforce", _call("GET", T + "/integrations/salesforce"), _crm_configured),
+        Scenario("PUT", base + "/hubspot", _call("PUT", T + "/integrations/hubspot",
+                                                 body=lambda w: {"appSecret": SECRET}), _crm_configured,
+                 note="the secret sealed (no table call)"),
+        Scenario("GET", base + "/hubspot", _call("GET", T + "/integrations/hubspot"), _crm_configured),
+        Scenario("POST", base + "/salesforce/outbound-messages", _salesforce_message, _crm_configured,
+                 note="one notification that creates a rep"),
+        Scenario("POST", base + "/hubspot/webhooks", _hubspot_batch, _crm_configured,
+                 note="a contact's creation, email and first name in one batch: one new rep"),
+    )
+
+
+# --- SCIM 2.0: a SCIM token of the tenant (its check cached, as in a warm container), a provisioned user, a group
+SCIM_BASE = T + "/scim/v2"
+_SCIM_USER, _SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:core:2.0:Group"
+_SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def _scim(method: str, path: str, body: Callable[[CostWorld], Any] | None = None) -> Callable[[CostWorld], Any]:
+    def run(w: CostWorld) -> Any:
+        headers = {"Authorization": f"Bearer {w.extra['scim_token']}", "Content-Type": "application/scim+json"}
+        return w.api.call(method, (SCIM_BASE + path).format_map({**w.ids(), **w.extra}), None,
+                          body(w) if body else None, headers=headers)
+
+    return run
+
+
+def _scim_ready(w: CostWorld) -> None:
+    """A SCIM token (its check warm), a SCIM-provisioned user and a group with that user in it."""
+    x = w.extra
+    if "scim_token" not in x:
+        made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/scim-tokens", w.admin, {"name": "IdP"})
+        assert made.status_code == 201, made.body
+        x["scim_token"] = w.api.json(made)["token"]
+    if "scim_user" not in x:
+        made = _scim("POST", "/Users", lambda w: {"schemas": [_SCIM_USER], "userName": "scim.cost@example.com"})(w)
+        assert made.status_code == 201, made.body
+        x["scim_user"] = w.api.json(made)["id"]
+    if "scim_group" not in x:
+        made = _scim("POST", "/Groups", lambda w: {"schemas": [_SCIM_GROUP], "displayName": "Cost Group",
+                                                     "members": [{"value": w.extra["scim_user"]}]})(w)
+        assert made.status_code == 201, made.body
+        x["scim_group"] = w.api.json(made)["id"]
+
+
+def _scim_token_to_revoke(w: CostWorld) -> None:
+    made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/scim-tokens", w.admin, {"name": "to revoke"})
+    w.extra["scim_token_id"] = w.api.json(made)["id"]
+
+
+def _scim_patch(*operations: dict[str, Any]) -> Callable[[CostWorld], Any]:
+    return lambda w: {"schemas": [_SCIM_PATCH], "Operations": list(operations)}
+
+
+def _scim_scenarios() -> tuple[Scenario, ...]:
+    r = "/v1/tenants/{tenantId}/scim/v2"
+    tokens = "/v1/tenants/{tenantId}/scim-tokens"
+    eq = "?filter=userName%20eq%20%22scim.cost@example.com%22"
+    return (
+        Scenario("POST", tokens, _call("POST", T + "/scim-tokens", body=lambda w: {"name": "Okta"})),
+        Scenario("GET", tokens, _call("GET", T + "/scim-tokens")),
+        Scenario("DELETE", tokens + "/{tokenId}", _at("DELETE", T + "/scim-tokens/{scim_token_id}"),
+                 _scim_token_to_revoke),
+        *(Scenario("GET", r + route, _call("GET", SCIM_BASE + doc, "none"), note="static")
+          for route, doc in (("/ServiceProviderConfig", "/ServiceProviderConfig"), ("/ResourceTypes", "/ResourceTypes"),
+                             ("/ResourceTypes/{resourceType}", "/ResourceTypes/User"), ("/Schemas", "/Schemas"),
+                             ("/Schemas/{schemaId}", "/Schemas/" + _SCIM_GROUP))),
+        Scenario("POST", r + "/Users", _scim("POST", "/Users", lambda w: {
+            "schemas": [_SCIM_USER], "userName": f"scim.new.{next(_seq)}@example.com", "externalId": f"x{next(_seq)}"}),
+            _scim_ready, note="with an externalId"),
+        Scenario("GET", r + "/Users", _scim("GET", "/Users" + eq), _scim_ready, note="filter userName eq"),
+        Scenario("GET", r + "/Users/{userId}", _scim("GET", "/Users/{scim_user}"), _scim_ready),
+        Scenario("PUT", r + "/Users/{userId}", _scim("PUT", "/Users/{scim_user}", lambda w: {
+            "schemas": [_SCIM_USER], "userName": "scim.cost@example.com", "displayName": "Put Name"}), _scim_ready,
+            note="a new displayName"),
+        Scenario("PATCH", r + "/Users/{userId}", _scim("PATCH", "/Users/{scim_user}", _scim_patch(
+            {"op": "replace", "path": "title", "value": "AE"})), _scim_ready, note="one attribute"),
+        Scenario("POST", r + "/Groups", _scim("POST", "/Groups", lambda w: {
+            "schemas": [_SCIM_GROUP], "displayName": f"Group {next(_seq)}",
+            "members": [{"value": w.extra["scim_user"]}]}),
+            _scim_ready, note="with one member"),
+        Scenario("GET", r + "/Groups", _scim("GET", "/Groups?filter=displayName%20eq%20%22Cost%20Group%22"),
+                 _scim_ready, note="filter displayName eq, members included"),
+        Scenario("GET", r + "/Groups/{groupId}", _scim("GET", "/Groups/{scim_group}"), _scim_ready),
+        Scenario("PUT", r + "/Groups/{groupId}", _scim("PUT", "/Groups/{scim_group}", lambda w: {
+            "schemas": [_SCIM_GROUP], "displayName": "Cost Group", "externalId": "g-1",
+            "members": [{"value": w.extra["scim_user"]}]}), _scim_ready, note="same members, new externalId"),
+        Scenario("PATCH", r + "/Groups/{groupId}", _scim("PATCH", "/Groups/{scim_group}", lambda w: _scim_patch(
+            {"op": "remove", "path": f'members[value eq "{w.extra["scim_user"]}"]'})(w)), _scim_ready,
+            note="one member removed"),
+        Scenario("DELETE", r + "/Groups/{groupId}", _scim("DELETE", "/Groups/{scim_group}"), _scim_ready,
+                 note="a group with no members left"),
+        Scenario("DELETE", r + "/Users/{userId}", _scim("DELETE", "/Users/{scim_user}"), _scim_ready),
+        *(Scenario(m, r + "/{resource}", _scim(m, "/Pets", (lambda w: {}) if m != "GET" else None),
+                   _scim_ready, note="an unknown endpoint: SCIM 404", status=404)
+          for m in ("GET", "POST", "PUT", "PATCH", "DELETE")),
+    )
+
+
+def _user_import(w: CostWorld) -> None:
+    if "user_import" not in w.extra:
+        made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/user-imports", w.admin, {})
+        assert made.status_code == 201, made.body
+        w.extra["user_import"] = w.api.json(made)["id"]
+
+
+def _import_scenarios() -> tuple[Scenario, ...]:
+    return (
+        Scenario("POST", "/v1/tenants/{tenantId}/user-imports",
+                 _at("POST", T + "/user-imports", body=lambda w: {"fileName": "staff.csv"},
+                     keep=_keep(user_import="id")),
+                 note="the import item (PutItem); the presigned POST is signed locally"),
+        Scenario("GET", "/v1/tenants/{tenantId}/user-imports", _at("GET", T + "/user-imports"), _user_import,
+                 note="one Query (GSI1), newest first"),
+        Scenario("GET", "/v1/tenants/{tenantId}/user-imports/{importId}", _at("GET", T + "/user-imports/{user_import}"),
+                 _user_import, note="the import item (a report URL is signed locally)"),
+    )
+
+
 # In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
@@ -594,6 +762,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/tenants/{tenantId}/xapi-credentials", _call("GET", T + "/xapi-credentials")),
     Scenario("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}",
              *_revocable("xapi-credentials", "key", ["all"])),
+    Scenario("PUT", "/v1/tenants/{tenantId}/xapi-forwarding",
+             _call("PUT", T + "/xapi-forwarding", body=lambda w: {"endpoint": "https://lrs.example.com/xapi/",
+                                                                  "username": "onramp", "password": "pass"}),
+             note="first settings (a later PUT costs the same)"),
+    Scenario("GET", "/v1/tenants/{tenantId}/xapi-forwarding", _call("GET", T + "/xapi-forwarding")),
+    Scenario("DELETE", "/v1/tenants/{tenantId}/xapi-forwarding", _call("DELETE", T + "/xapi-forwarding")),
     Scenario("GET", "/v1/tenants/{tenantId}/xapi/about", _call("GET", T + "/xapi/about", "none")),
     Scenario("PUT", "/v1/tenants/{tenantId}/xapi/statements", _put_statement, note="one statement"),
     Scenario("POST", "/v1/tenants/{tenantId}/xapi/statements",
@@ -606,6 +780,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/tenants/{tenantId}/xapi/agents",
              _doc("GET", "agents", "?agent=%7B%22mbox%22%3A%22mailto%3Aa%40example.com%22%7D")),
     *_course_scenarios(),
+    *_import_scenarios(),
+    *_crm_scenarios(),
+    *_scim_scenarios(),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

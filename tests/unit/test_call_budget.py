@@ -57,6 +57,11 @@ BUDGETS: dict[str, dict[str, int]] = {
     "POST /v1/tenants/{tenantId}/xapi-credentials": {TX: 1},
     "GET /v1/tenants/{tenantId}/xapi-credentials": {QUERY: 1},
     "DELETE /v1/tenants/{tenantId}/xapi-credentials/{key}": {GET: 1, TX: 1},
+    # forwarding settings: read first (a PUT without a secret keeps the stored one; the write is conditional on
+    # the version read), then settings + event in one transaction; DELETE is a conditional delete + event
+    "PUT /v1/tenants/{tenantId}/xapi-forwarding": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/xapi-forwarding": {GET: 1},
+    "DELETE /v1/tenants/{tenantId}/xapi-forwarding": {TX: 1},
     "GET /v1/tenants/{tenantId}/xapi/about": {},
     "PUT /v1/tenants/{tenantId}/xapi/statements": {TX: 1},
     "POST /v1/tenants/{tenantId}/xapi/statements": {TX: 1},
@@ -67,7 +72,7 @@ BUDGETS: dict[str, dict[str, int]] = {
        for m, op in (("PUT", "PutItem"), ("POST", "PutItem"), ("DELETE", "DeleteItem"))},
     **{f"GET /v1/tenants/{{tenantId}}/xapi/{r}": {GET: 1}
        for r in ("activities/state", "activities/profile", "agents/profile")},
-    "GET /v1/tenants/{tenantId}/xapi/activities": {},
+    "GET /v1/tenants/{tenantId}/xapi/activities": {GET: 1},  # the canonical definition
     "GET /v1/tenants/{tenantId}/xapi/agents": {},
     # courses. Required: a catalog page is one Query whatever the library's size (entries are materialised)
     "GET /v1/tenants/{tenantId}/catalog": {QUERY: 1},
@@ -85,6 +90,10 @@ BUDGETS: dict[str, dict[str, int]] = {
     # the course must exist; the pending upload is one PutItem; the presigned POST is signed without a call
     "POST /v1/tenants/{tenantId}/courses/{courseId}/uploads": {GET: 1, PUT: 1},
     "GET /v1/tenants/{tenantId}/courses/{courseId}/uploads/{uploadId}": {GET: 1},
+    # user imports: the import item (the presigned POST and the report URL are signed without a call)
+    "POST /v1/tenants/{tenantId}/user-imports": {PUT: 1},
+    "GET /v1/tenants/{tenantId}/user-imports": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/user-imports/{importId}": {GET: 1},
     # learning paths: the courses' catalog entries in one BatchGetItem; path, its members and the event in one
     # transaction
     "POST /v1/tenants/{tenantId}/paths": {"BatchGetItem": 1, TX: 1},
@@ -96,6 +105,12 @@ BUDGETS: dict[str, dict[str, int]] = {
     # enrollments: user and catalog entry read, claim + enrollment + event in one transaction
     "POST /v1/tenants/{tenantId}/enrollments": {GET: 2, TX: 1},
     "GET /v1/tenants/{tenantId}/enrollments/{enrollmentId}": {GET: 1},
+    "GET /v1/tenants/{tenantId}/enrollments": {QUERY: 1},
+    "POST /v1/tenants/{tenantId}/enrollment-rules": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/enrollment-rules": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/enrollment-rules/{ruleId}": {GET: 1},
+    "PATCH /v1/tenants/{tenantId}/enrollment-rules/{ruleId}": {GET: 1, TX: 1},
+    "DELETE /v1/tenants/{tenantId}/enrollment-rules/{ruleId}": {GET: 1, "DeleteItem": 1},
     "DELETE /v1/tenants/{tenantId}/enrollments/{enrollmentId}": {GET: 1, TX: 1},
     # an admin asking about another user: the user (an unknown user is a 404, as GET …/users/{userId}), one Query
     "GET /v1/tenants/{tenantId}/users/{userId}/enrollments": {GET: 1, QUERY: 1},
@@ -107,8 +122,10 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /v1/tenants/{tenantId}/attempts/{attemptId}/launch": {GET: 2},
     # cmi5: launching an AU reads the attempt, writes LMS.LaunchData (read first: the document write is
     # conditional on its current version) and stores the "launched" statement (one transaction with its index
-    # copies). The document read could go (the LMS replaces LaunchData whatever it held).
-    "GET /v1/tenants/{tenantId}/attempts/{attemptId}/cmi5/launch": {GET: 2, PUT: 1, TX: 1},
+    # copies). The document read could go (the LMS replaces LaunchData whatever it held). The statement
+    # defines its activity (the AU): 1 BatchGetItem of the activity's canonical definition, and 1 more
+    # transaction when the definition changes it (the first launch; later launches only read).
+    "GET /v1/tenants/{tenantId}/attempts/{attemptId}/cmi5/launch": {GET: 2, PUT: 1, TX: 2, "BatchGetItem": 1},
     # the fetch token is an HMAC: its one use (a marker) and the session's LRS credential in one transaction
     "POST /v1/tenants/{tenantId}/attempts/{attemptId}/cmi5/fetch": {TX: 1},
     # Required: a runtime commit that does not complete the attempt is exactly one UpdateItem
@@ -131,6 +148,46 @@ BUDGETS: dict[str, dict[str, int]] = {
     "POST /v1/library/courses/{courseId}/grants": {GET: 1, TX: 1, PUT: 1},
     "POST /v1/library/packages/{package}/grants": {TX: 1, QUERY: 1},  # + 1 GetItem and 1 PutItem per member
     "GET /v1/library/packages/{package}": {QUERY: 1},
+    # CRM integrations: settings are read-modify-write (version condition) with an event
+    "PUT /v1/tenants/{tenantId}/integrations/salesforce": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/integrations/salesforce": {GET: 1},
+    "PUT /v1/tenants/{tenantId}/integrations/hubspot": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/integrations/hubspot": {GET: 1},
+    # inbound, per request: the settings (1 GetItem), the events' claims and records (1 BatchGetItem for the
+    # whole request); per record: the user by email (the claim; a miss here), the user's transaction, then
+    # the record and its events' claims in one transaction. A replay is the GetItem and the BatchGetItem alone.
+    "POST /v1/tenants/{tenantId}/integrations/salesforce/outbound-messages": {GET: 2, "BatchGetItem": 1, TX: 2},
+    "POST /v1/tenants/{tenantId}/integrations/hubspot/webhooks": {GET: 2, "BatchGetItem": 1, TX: 2},
+    # SCIM 2.0 (docs/scim.md), with a SCIM token whose check is cached (a cold one adds 1 GetItem). Tokens cost what
+    # LRS credentials cost; discovery is static
+    "POST /v1/tenants/{tenantId}/scim-tokens": {TX: 1},
+    "GET /v1/tenants/{tenantId}/scim-tokens": {QUERY: 1},
+    "DELETE /v1/tenants/{tenantId}/scim-tokens/{tokenId}": {GET: 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/scim/v2/ServiceProviderConfig": {},
+    "GET /v1/tenants/{tenantId}/scim/v2/ResourceTypes": {},
+    "GET /v1/tenants/{tenantId}/scim/v2/ResourceTypes/{resourceType}": {},
+    "GET /v1/tenants/{tenantId}/scim/v2/Schemas": {},
+    "GET /v1/tenants/{tenantId}/scim/v2/Schemas/{schemaId}": {},
+    # a user is created as POST …/users is (user, claims, index entries, event in one transaction)
+    "POST /v1/tenants/{tenantId}/scim/v2/Users": {TX: 1},
+    # filter userName eq: the username claim, then the user
+    "GET /v1/tenants/{tenantId}/scim/v2/Users": {GET: 2},
+    "GET /v1/tenants/{tenantId}/scim/v2/Users/{userId}": {GET: 1},
+    # the user is read for If-Match and the patch, then users.service reads it again for its versioned write
+    "PUT /v1/tenants/{tenantId}/scim/v2/Users/{userId}": {GET: 2, TX: 1},
+    "PATCH /v1/tenants/{tenantId}/scim/v2/Users/{userId}": {GET: 2, TX: 1},
+    "DELETE /v1/tenants/{tenantId}/scim/v2/Users/{userId}": {GET: 2, TX: 1},
+    # the new members in one BatchGetItem, the group + name claim + event, then each member's user write
+    "POST /v1/tenants/{tenantId}/scim/v2/Groups": {"BatchGetItem": 1, TX: 2, GET: 1},
+    # filter displayName eq: the name claim, the group, its members (one Query of the group's index partition)
+    "GET /v1/tenants/{tenantId}/scim/v2/Groups": {GET: 2, QUERY: 1},
+    "GET /v1/tenants/{tenantId}/scim/v2/Groups/{groupId}": {GET: 1, QUERY: 1},
+    "PUT /v1/tenants/{tenantId}/scim/v2/Groups/{groupId}": {GET: 1, QUERY: 1, TX: 1},
+    # the group's version moves with its members (its ETag), and the member's user write
+    "PATCH /v1/tenants/{tenantId}/scim/v2/Groups/{groupId}": {GET: 2, QUERY: 1, TX: 2},
+    "DELETE /v1/tenants/{tenantId}/scim/v2/Groups/{groupId}": {GET: 1, QUERY: 1, TX: 1},
+    # an unknown endpoint under the SCIM base: a SCIM 404, nothing read
+    **{f"{m} /v1/tenants/{{tenantId}}/scim/v2/{{resource}}": {} for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload
@@ -140,6 +197,8 @@ S3_BUDGETS: dict[str, dict[str, int]] = {
        for root in ("/play/{token}", "/content") for depth in range(1, 9)},
     "POST /v1/tenants/{tenantId}/courses/{courseId}/uploads": {},
     "POST /v1/library/courses/{courseId}/uploads": {},
+    "POST /v1/tenants/{tenantId}/user-imports": {},
+    "GET /v1/tenants/{tenantId}/user-imports/{importId}": {},
 }
 
 

@@ -110,6 +110,8 @@ class World:
         if "courseId" in c:
             paths += [f"{t}/catalog?limit=100", f"{c['base']}/versions?limit=100"]
             paths += [f"{t}/users/{u['id']}/enrollments?limit=100" for u in (self.victim_admin, self.victim_user)]
+        if "ruleId" in c:  # every field of every rule, their back-fill counts too
+            paths.append(f"{t}/enrollment-rules")
         if "attemptId" in c:  # the enrollment's attempt id is in the listing above; the runtime state is here
             paths.append(f"{t}/attempts/{c['attemptId']}")
         if "library" in c:  # the library's courses and versions, and the catalogs an attacker would grant itself
@@ -118,9 +120,15 @@ class World:
                       f"/v1/tenants/{self.p2['id']}/catalog?limit=100"]
         if "path" in c:  # the listing carries every field of every path
             paths.append(f"{t}/paths?limit=100")
+        if "importId" in c:  # user imports: the listing carries every import's status and counts
+            paths.append(f"{t}/user-imports?limit=100")
         if "cmi5" in c:  # a cmi5 launch rewrites LMS.LaunchData and stores a "launched" statement
             v = c["cmi5"]
             paths += [f"{t}/attempts/{v['attemptId']}", f"{t}/xapi/statements?limit=100", v["launchData"]]
+        if "forwarding" in c:  # where the victim's statements go, and with which credentials
+            paths.append(f"{t}/xapi-forwarding")
+        if "scimGroup" in c:  # the victim's SCIM group: its name, externalId and members
+            paths.append(f"{t}/scim/v2/Groups/{c['scimGroup']}")
         return paths
 
 
@@ -224,6 +232,10 @@ VICTIM_PARAMS: dict[str, Callable[[World], str]] = {
     "enrollmentId": lambda w: _learning(w)["enrollmentId"],
     "attemptId": lambda w: _learning(w)["attemptId"],
     "pathId": lambda w: _learning_path(w)["pathId"],
+    "importId": lambda w: _user_import(w),
+    "tokenId": lambda w: _victim_scim_token(w),
+    "groupId": lambda w: _victim_scim_group(w),
+    "ruleId": lambda w: _rule(w)["ruleId"],
 }
 # path placeholder -> an id of the attacker's own (the "own tenant, victim's object" variant)
 ATTACKER_PARAMS: dict[str, Callable[[World], str]] = {"tenantId": lambda w: w.attacker["id"]}
@@ -273,6 +285,18 @@ def _victim_lrs_credential(w: World) -> None:
     w.victim["lrsKey"] = w.api.json(resp)["key"]
 
 
+def _victim_forwarding(w: World) -> None:
+    """The victim forwards its statements to its own external LRS (PUT, GET and DELETE act on these settings)."""
+    if "forwarding" not in w.learning:
+        n = next(_seq)
+        host, user = f"lrs{n}.victim.example", f"victim-forwarder-{n}"
+        resp = w.api.call("PUT", f"/v1/tenants/{w.victim['id']}/xapi-forwarding", w.tokens["victim_admin"],
+                          {"endpoint": f"https://{host}/xapi/", "username": user, "password": f"victim-pass-{n}"})
+        assert resp.status_code == 200, resp.body
+        w.learning["forwarding"] = True
+        w.extra_secrets |= {host, user}
+
+
 _STATEMENT_ID = "9e3c2a4b-7d1f-4c6e-8a2b-3f4d5e6a7b8c"
 
 
@@ -295,6 +319,40 @@ _AGENT_Q = "agent=%7B%22mbox%22%3A%22mailto%3Aa%40x.example%22%7D"
 _STATE_QUERY = f"?activityId=http://x.example/a&{_AGENT_Q}&stateId=s1"
 _APROF_QUERY = "?activityId=http://x.example/a&profileId=p1"
 _GPROF_QUERY = f"?{_AGENT_Q}&profileId=p1"
+
+
+SCIM_USER, SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:core:2.0:Group"
+SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def _victim_scim_token(w: World) -> str:
+    if "scimToken" not in w.learning:
+        made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/scim-tokens", w.tokens["victim_admin"],
+                              {"name": "Victim IdP"}))
+        w.learning["scimToken"] = w.api.json(made)["id"]
+    return str(w.learning["scimToken"])
+
+
+def _victim_scim_group(w: World) -> str:
+    """The victim's SCIM group (the victim's learner in it), watched by the snapshot."""
+    if "scimGroup" not in w.learning:
+        name = f"Victim Group {next(_seq)}"
+        made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/scim/v2/Groups", w.tokens["victim_admin"],
+                              {"schemas": [SCIM_GROUP], "displayName": name,
+                               "members": [{"value": w.victim_user["id"]}]}))
+        w.learning["scimGroup"] = w.api.json(made)["id"]
+        w.extra_secrets |= {name, w.learning["scimGroup"]}
+    return str(w.learning["scimGroup"])
+
+
+def _scim_discovery(**params: Callable[[World], str]) -> Case:
+    """Public SCIM discovery: the same documents for anyone, nothing of any tenant's."""
+    return Case(legit=None, public=True, expect=200, own_expect=200, params=params,
+                check=lambda w, who, resp: None)
+
+
+def _scim_patch(*operations: dict[str, Any]) -> Callable[[World], Any]:
+    return lambda w: {"schemas": [SCIM_PATCH], "Operations": list(operations)}
 
 
 # --- courses and learning, built lazily (each layer once per world) --------------------------------------
@@ -337,6 +395,35 @@ def _spare_enrollment(w: World) -> str:
         c["spare"] = w.api.json(made)["id"]
         w.extra_secrets |= {user["id"], user["email"], user["displayName"], c["spare"]}
     return str(c["spare"])
+
+
+def _make_rule(w: World, name: str) -> str:
+    body = {"name": name, "conditions": [{"attribute": "region", "op": "eq", "value": "Nowhere"}],
+            "courseId": _course(w)["courseId"]}
+    made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/enrollment-rules", w.tokens["victim_admin"], body))
+    rule_id = str(w.api.json(made)["id"])
+    w.extra_secrets.add(rule_id)
+    return rule_id
+
+
+def _rule(w: World) -> dict[str, Any]:
+    """An enrollment rule of the victim's (matching no one), on its course."""
+    c = _course(w)
+    if "ruleId" not in c:
+        c["ruleId"] = _make_rule(w, "Victim rule")
+    return c
+
+
+def _spare_rule(w: World) -> str:
+    """A second rule, for the deletion case alone (the legitimate call deletes it)."""
+    c = _rule(w)
+    if "spareRule" not in c:
+        c["spareRule"] = _make_rule(w, "Victim spare rule")
+    return str(c["spareRule"])
+
+
+def _course_query(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+    return w.api.call(method, f"{path}?courseId={_learning(w)['courseId']}", w.token(who), body)
 
 
 def _still_enrolled(w: World, who: str) -> None:
@@ -433,6 +520,16 @@ def _draft(w: World) -> None:
 def _library_draft(w: World) -> None:
     lib = _library(w)
     lib["number"] = add_version("library", lib["courseId"])
+
+
+def _user_import(w: World) -> str:
+    """A user import of the victim's, waiting for its CSV (made lazily, once per world)."""
+    if "importId" not in w.learning:
+        made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/user-imports", w.tokens["victim_admin"],
+                              {"fileName": "victim-staff.csv"}))
+        w.learning["importId"] = w.api.json(made)["id"]
+        w.extra_secrets |= {w.learning["importId"], "victim-staff.csv"}
+    return str(w.learning["importId"])
 
 
 def _learning_path(w: World) -> dict[str, Any]:
@@ -641,6 +738,42 @@ def _own_tenant(w: World, who: str) -> dict[str, Any]:
     return {"tenantId": mine["id"], "includeCustomers": who == "other_partner_admin"}
 
 
+# CRM inbound: the victim takes Salesforce messages of its org and HubSpot webhooks signed with its secret;
+# the attacker's tenant has its own org and secret. The public inbound routes are attacked with what an
+# attacker holds legitimately: a message of its own org, a batch signed with its own secret (401, no write).
+_ATTACKER_SECRET = "mallory-hubspot-secret"
+
+
+def _crm(w: World) -> None:
+    from tests.unit import crm_helpers as crm
+
+    if "crm" not in w.learning:
+        crm.configure_salesforce(w.api, w.victim["id"], w.tokens["victim_admin"])
+        crm.configure_hubspot(w.api, w.victim["id"], w.tokens["victim_admin"])
+        crm.configure_salesforce(w.api, w.attacker["id"], w.tokens["attacker_admin"], organizationId=crm.OTHER_ORG)
+        crm.configure_hubspot(w.api, w.attacker["id"], w.tokens["attacker_admin"], appSecret=_ATTACKER_SECRET)
+        w.learning["crm"] = True
+
+
+def _salesforce_message(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+    from tests.unit import crm_helpers as crm
+
+    org = crm.ORG if who is None else crm.OTHER_ORG
+    resp = crm.post_soap(w.api, w.victim["id"], crm.soap([crm.sf_user(f"0055g{next(_seq):013d}",
+                                                                       f"sf.{next(_seq)}@victim.example")], org=org))
+    resp.sent_url = path
+    return resp
+
+
+def _hubspot_batch(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+    from tests.unit import crm_helpers as crm
+
+    events = [crm.hs_event(next(_seq), name="email", value=f"hs.{next(_seq)}@victim.example")]
+    resp = crm.post_hubspot(w.api, w.victim["id"], events, secret=crm.SECRET if who is None else _ATTACKER_SECRET)
+    resp.sent_url = path
+    return resp
+
+
 _NEW_TENANT: Callable[[World], Any] = lambda w: {  # noqa: E731
     "name": f"Fresh {next(_seq)}", "slug": f"fresh-{next(_seq)}", "template": "sales-team",
     "parentTenantId": w.p1["id"]}
@@ -668,10 +801,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/v1/tenants/{tenantId}/users/{userId}"): Case(body=lambda w: {"displayName": "Hijacked"}),
     ("POST", "/v1/tenants/{tenantId}/users/{userId}/deactivate"): Case(),
     ("POST", "/v1/tenants/{tenantId}/users/{userId}/reactivate"): Case(prepare=_deactivate_victim_user),
+    # bulk user imports (the processing is driven by S3 object keys and queue messages, not by a caller)
+    ("POST", "/v1/tenants/{tenantId}/user-imports"): Case(prepare=_user_import,
+                                                          body=lambda w: {"fileName": "evil.csv"}),
+    ("GET", "/v1/tenants/{tenantId}/user-imports"): Case(prepare=_user_import),
+    ("GET", "/v1/tenants/{tenantId}/user-imports/{importId}"): Case(),
     # the LRS (xAPI): credentials, and the endpoint (Basic credentials of another tenant: test_lrs_*)
     ("POST", "/v1/tenants/{tenantId}/xapi-credentials"): Case(body=lambda w: {"name": "Stolen", "scopes": ["all"]}),
     ("GET", "/v1/tenants/{tenantId}/xapi-credentials"): Case(),
     ("DELETE", "/v1/tenants/{tenantId}/xapi-credentials/{key}"): Case(prepare=_victim_lrs_credential),
+    ("PUT", "/v1/tenants/{tenantId}/xapi-forwarding"): Case(
+        prepare=_victim_forwarding, body=lambda w: {"endpoint": "https://lrs.mallory.example/xapi/", "token": "t"}),
+    ("GET", "/v1/tenants/{tenantId}/xapi-forwarding"): Case(prepare=_victim_forwarding),
+    ("DELETE", "/v1/tenants/{tenantId}/xapi-forwarding"): Case(prepare=_victim_forwarding),
     ("GET", "/v1/tenants/{tenantId}/xapi/about"): Case(legit=None, public=True, expect=200),
     ("PUT", "/v1/tenants/{tenantId}/xapi/statements"): Case(body=_statement,
                                                              request=_xapi(f"?statementId={_STATEMENT_ID}")),
@@ -702,6 +844,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/tenants/{tenantId}/enrollments"): Case(
         body=lambda w: {"userId": w.victim_admin["id"], "courseId": _course(w)["courseId"]}),
     ("GET", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}"): Case(),
+    ("GET", "/v1/tenants/{tenantId}/enrollments"): Case(request=_course_query, prepare=_learning),
+    ("POST", "/v1/tenants/{tenantId}/enrollment-rules"): Case(
+        body=lambda w: {"name": "Evil", "conditions": [], "courseId": _course(w)["courseId"]}, prepare=_rule),
+    ("GET", "/v1/tenants/{tenantId}/enrollment-rules"): Case(prepare=_rule),
+    ("GET", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}"): Case(),
+    ("PATCH", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}"): Case(body=lambda w: {"name": "Renamed"}),
+    ("DELETE", "/v1/tenants/{tenantId}/enrollment-rules/{ruleId}"): Case(params={"ruleId": _spare_rule}),
     ("DELETE", "/v1/tenants/{tenantId}/enrollments/{enrollmentId}"): Case(
         params={"enrollmentId": _spare_enrollment}, check=lambda w, who, resp: _still_enrolled(w, who)),
     # an admin of its own tenant naming the victim's user id: a 404 (an unknown user, as GET …/users/{userId})
@@ -749,6 +898,51 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(legit=None, public=True, expect=200),
     ("GET", "/docs"): Case(legit=None, public=True, expect=200),
     ("GET", "/v1/health"): Case(legit=None, public=True, expect=200),
+    # CRM integrations: settings (admins), and the inbound endpoints (public, authenticated by org id / signature)
+    ("PUT", "/v1/tenants/{tenantId}/integrations/salesforce"): Case(
+        body=lambda w: {"organizationId": "00D5g000001HiJaEAK"}),
+    ("GET", "/v1/tenants/{tenantId}/integrations/salesforce"): Case(prepare=_crm),
+    ("PUT", "/v1/tenants/{tenantId}/integrations/hubspot"): Case(body=lambda w: {"appSecret": "stolen-secret-1"}),
+    ("GET", "/v1/tenants/{tenantId}/integrations/hubspot"): Case(prepare=_crm),
+    ("POST", "/v1/tenants/{tenantId}/integrations/salesforce/outbound-messages"): Case(
+        legit=None, public=True, expect=401, prepare=_crm, request=_salesforce_message),
+    ("POST", "/v1/tenants/{tenantId}/integrations/hubspot/webhooks"): Case(
+        legit=None, public=True, expect=401, prepare=_crm, request=_hubspot_batch),
+    # SCIM 2.0: tokens (admins), discovery (public), Users and Groups (a SCIM token of the tenant or an admin's
+    # bearer token; another tenant's SCIM token is a 401: tests/unit/test_scim.py)
+    ("POST", "/v1/tenants/{tenantId}/scim-tokens"): Case(body=lambda w: {"name": "Stolen"}),
+    ("GET", "/v1/tenants/{tenantId}/scim-tokens"): Case(prepare=lambda w: None if _victim_scim_token(w) else None),
+    ("DELETE", "/v1/tenants/{tenantId}/scim-tokens/{tokenId}"): Case(),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/ServiceProviderConfig"): _scim_discovery(),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/ResourceTypes"): _scim_discovery(),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/ResourceTypes/{resourceType}"): _scim_discovery(
+        resourceType=lambda w: "User"),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Schemas"): _scim_discovery(),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Schemas/{schemaId}"): _scim_discovery(schemaId=lambda w: SCIM_GROUP),
+    ("POST", "/v1/tenants/{tenantId}/scim/v2/Users"): Case(
+        body=lambda w: {"schemas": [SCIM_USER], "userName": f"planted.{next(_seq)}@victim.example"}),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Users"): Case(),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Users/{userId}"): Case(),
+    ("PUT", "/v1/tenants/{tenantId}/scim/v2/Users/{userId}"): Case(
+        body=lambda w: {"schemas": [SCIM_USER], "userName": w.victim_user["email"], "displayName": "Hijacked"}),
+    ("PATCH", "/v1/tenants/{tenantId}/scim/v2/Users/{userId}"): Case(
+        body=_scim_patch({"op": "replace", "value": {"active": False, "displayName": "Hijacked"}})),
+    ("DELETE", "/v1/tenants/{tenantId}/scim/v2/Users/{userId}"): Case(),
+    ("POST", "/v1/tenants/{tenantId}/scim/v2/Groups"): Case(
+        body=lambda w: {"schemas": [SCIM_GROUP], "displayName": f"Planted {next(_seq)}",
+                        "members": [{"value": w.victim_user["id"]}]}),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Groups"): Case(prepare=lambda w: None if _victim_scim_group(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/scim/v2/Groups/{groupId}"): Case(),
+    ("PUT", "/v1/tenants/{tenantId}/scim/v2/Groups/{groupId}"): Case(
+        body=lambda w: {"schemas": [SCIM_GROUP], "displayName": "Hijacked", "members": []}),
+    ("PATCH", "/v1/tenants/{tenantId}/scim/v2/Groups/{groupId}"): Case(
+        body=lambda w: _scim_patch({"op": "add", "path": "members", "value": [{"value": w.victim_admin["id"]}]})(w)),
+    ("DELETE", "/v1/tenants/{tenantId}/scim/v2/Groups/{groupId}"): Case(),
+    # any other name under the SCIM base: a SCIM 404 for anyone (nothing read, nothing written)
+    **{(m, "/v1/tenants/{tenantId}/scim/v2/{resource}"): Case(
+        legit=None, public=True, expect=404, own_expect=404, legit_expect=404, params={"resource": lambda w: "Pets"},
+        body=(lambda w: {}) if m != "GET" else None, check=lambda w, who, resp: None)
+       for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
 }
 
 

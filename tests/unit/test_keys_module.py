@@ -254,7 +254,8 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
     assert {"USER#", "EMAIL#", "CLIENT#", "EVENTS#"} <= vocab.segments
     assert {"TENANT", "PROFILE", "USERS", "HEALTH"} <= vocab.words
     assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT", "COURSE", "CSLUG",
-            "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH"} == vocab.sort_keys
+            "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH", "EXTID", "XFWD", "XACT",
+            "CRMCFG", "CRMREC", "CRMEVT", "SCIMTOKEN", "GROUP", "GROUPNAME", "UIMPORT", "UNAME"} == vocab.sort_keys
 
 
 # --- the access-pattern document ----------------------------------------------------------------------
