@@ -30,7 +30,9 @@ the server's memory grows with every write, even replaced or deleted items.
 from __future__ import annotations
 
 import copy
+import functools
 import sys
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -165,14 +167,30 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
         _write(self, op_type, op["TableName"], key, op)
 
 
+_WRITES = threading.RLock()
+
+
+def _serialised(fn: Any) -> Any:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _WRITES:
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def install() -> None:
-    """Replace moto's `DynamoDBBackend.transact_write_items` (idempotent)."""
+    """Replace moto's `DynamoDBBackend.transact_write_items` (idempotent). The server is threaded: every
+    write (a transaction's check and apply phases, and single-item writes) holds one lock, so a condition
+    checked in phase 1 still holds in phase 2, as DynamoDB's isolation promises."""
     backend = _backend_type()
     if getattr(backend.transact_write_items, _INSTALLED, False):
         return
     setattr(transact_write_items, _INSTALLED, True)
     backend.moto_transact_write_items = backend.transact_write_items  # moto's, for the tests to compare
-    backend.transact_write_items = transact_write_items
+    for name in ("put_item", "update_item", "delete_item"):
+        setattr(backend, name, _serialised(getattr(backend, name)))
+    backend.transact_write_items = _serialised(transact_write_items)
 
 
 class _Untracked(list[Any]):

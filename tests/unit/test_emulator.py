@@ -162,7 +162,26 @@ def test_same_outcome_as_moto(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_installed_for_the_unit_tests() -> None:
-    assert DynamoDBBackend.transact_write_items is emulator.transact_write_items
+    assert DynamoDBBackend.transact_write_items.__wrapped__ is emulator.transact_write_items
+
+
+def test_concurrent_conditional_transactions_have_one_winner(ddb: Any) -> None:
+    """The server is threaded: without one lock over check and apply, two transactions could both pass the
+    condition before either writes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def claim(n: int) -> bool:
+        try:
+            ddb.transact_write_items(TransactItems=[{"Put": {
+                "TableName": TABLE, "Item": {"PK": {"S": "race"}, "SK": {"S": "claim"}, "n": {"N": str(n)}},
+                "ConditionExpression": "attribute_not_exists(PK)"}}])
+            return True
+        except ddb.exceptions.TransactionCanceledException:
+            return False
+
+    with ThreadPoolExecutor(16) as pool:
+        won = list(pool.map(claim, range(64)))
+    assert won.count(True) == 1
 
 
 def test_a_failed_condition_writes_nothing(ddb: Any) -> None:
