@@ -78,17 +78,20 @@ def enroll(ctx: TenantContext, body: Any) -> tuple[dict[str, Any], bool]:
 
 def enroll_automatically(ctx: TenantContext, user: User, *, course_id: str | None = None,
                          path_id: str | None = None, source: str, due: str | None = None,
-                         entry: CatalogEntry | None = None) -> tuple[dict[str, Any], bool]:
+                         entry: CatalogEntry | None = None, cycle: int | None = None) -> tuple[dict[str, Any], bool]:
     """The platform enrolls a user (`source`: rule, crm, import, recertification): no role check, the same
-    one-per-user-and-course claim. `entry` saves the catalog read when the caller has it (a rule's back-fill)."""
+    one-per-user-and-course claim. `entry` saves the catalog read when the caller has it (a rule's back-fill).
+    `cycle` > 1 (recertification): one enrollment per user, course and cycle, so a learner who completed the
+    course before is enrolled again, once."""
     if path_id is not None:
-        return _enroll_path(ctx, user, path_id, due, source=source)
+        return _enroll_path(ctx, user, path_id, due, source=source, cycle=cycle)
     assert course_id is not None
-    return _enroll_course(ctx, user, course_id, due, "courseId", source=source, entry=entry)
+    return _enroll_course(ctx, user, course_id, due, "courseId", source=source, entry=entry, cycle=cycle)
+
 
 
 def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None,
-                 source: str | None = None) -> tuple[dict[str, Any], bool]:
+                 source: str | None = None, cycle: int | None = None) -> tuple[dict[str, Any], bool]:
     from chalicelib.catalog.paths import load_path
 
     try:
@@ -99,7 +102,8 @@ def _enroll_path(ctx: TenantContext, user: User, path_id: str, due: str | None,
     made, any_created = [], False
     for course in (plain(c) for c in path.courses or []):
         doc, created = _enroll_course(ctx, user, course["courseId"], due, "pathId", path_id=path.id,
-                                      requires=list(course.get("prerequisites") or []), source=source)
+                                      requires=list(course.get("prerequisites") or []), source=source,
+                                      cycle=cycle)
         made.append(doc)
         any_created = any_created or created
     return {"pathId": path.id, "userId": user.id, "enrollments": made}, any_created
@@ -120,8 +124,9 @@ def enrollable(tenant_id: str, course_id: str, field: str) -> CatalogEntry:
 
 def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | None, field: str, *,
                    path_id: str | None = None, requires: list[str] | None = None, source: str | None = None,
-                   entry: CatalogEntry | None = None) -> tuple[dict[str, Any], bool]:
+                   entry: CatalogEntry | None = None, cycle: int | None = None) -> tuple[dict[str, Any], bool]:
     entry = entry or enrollable(ctx.tenant_id, course_id, field)
+    cycle = cycle if cycle and cycle > 1 else None
     source = source or _source(ctx, user, bool(entry.allow_self_enroll))
     now = utcnow_iso()
     enrollment_id = new_id("en")
@@ -129,29 +134,30 @@ def _enroll_course(ctx: TenantContext, user: User, course_id: str, due: str | No
         PK=keys.enrollment_pk(ctx.tenant_id, enrollment_id), SK=keys.ENROLLMENT_SK, id=enrollment_id,
         tenant_id=ctx.tenant_id, user_id=user.id, course_id=entry.course_id, course_owner=entry.owner,
         version=int(entry.latest_version), source=source, status="enrolled", due_date=due, path_id=path_id,
-        requires=requires or None, created_by=ctx.principal.subject, created_at=now, updated_at=now)
+        requires=requires or None, cycle=cycle, created_by=ctx.principal.subject, created_at=now, updated_at=now)
     enrollment.GSI1PK = keys.user_enrollments_gsi1pk(ctx.tenant_id, user.id)
     enrollment.GSI1SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
     enrollment.GSI2PK = keys.course_enrollments_gsi2pk(ctx.tenant_id, entry.course_id)
     enrollment.GSI2SK = keys.user_enrollments_gsi1sk(now, enrollment.id)
     tx = Tx()
-    tx.put(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, user.id), SK=keys.enrollment_claim_sk(entry.course_id),
-                           enrollment_id=enrollment.id), Item.PK.does_not_exist(), "claim")
+    tx.put(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, user.id),
+                           SK=keys.enrollment_cycle_claim_sk(entry.course_id, cycle), enrollment_id=enrollment.id),
+           Item.PK.does_not_exist(), "claim")
     tx.put(enrollment, Item.PK.does_not_exist(), "enrollment")
     tx.put(event_item(ctx.tenant_id, "EnrollmentCreated", {"enrollment": to_json(enrollment)},
                       actor=ctx.principal.subject, correlation_id=ctx.correlation_id))
     try:
         tx.commit()
     except TxConflict:
-        return to_json(existing(ctx.tenant_id, user.id, entry.course_id)), False
+        return to_json(existing(ctx.tenant_id, user.id, entry.course_id, cycle)), False
     observability.count("EnrollmentCreated")
     return to_json(enrollment), True
 
 
-def existing(tenant_id: str, user_id: str, course_id: str) -> Enrollment:
-    """The user's enrollment in a course (NotFound if none)."""
+def existing(tenant_id: str, user_id: str, course_id: str, cycle: int | None = None) -> Enrollment:
+    """The user's enrollment in a course (of a recertification cycle, if given) (NotFound if none)."""
     try:
-        claim = EnrollmentClaim.get(keys.user_pk(tenant_id, user_id), keys.enrollment_claim_sk(course_id))
+        claim = EnrollmentClaim.get(keys.user_pk(tenant_id, user_id), keys.enrollment_cycle_claim_sk(course_id, cycle))
     except (Model.DoesNotExist, ValueError):
         raise NotFound("No enrollment in that course.") from None
     return load_enrollment(tenant_id, claim.enrollment_id)
@@ -232,7 +238,7 @@ def withdraw(ctx: TenantContext, enrollment_id: str) -> None:
     tx.update(enrollment, [Enrollment.status.set("withdrawn"), Enrollment.updated_at.set(now)],
               Enrollment.status == enrollment.status, "enrollment")
     tx.delete(EnrollmentClaim(PK=keys.user_pk(ctx.tenant_id, enrollment.user_id),
-                              SK=keys.enrollment_claim_sk(enrollment.course_id)),
+                              SK=keys.enrollment_cycle_claim_sk(enrollment.course_id, enrollment.cycle)),
               EnrollmentClaim.enrollment_id == enrollment.id, "claim")
     tx.put(event_item(ctx.tenant_id, "EnrollmentWithdrawn", {"enrollment": {**to_json(enrollment),
                                                                             "status": "withdrawn"}},
