@@ -8,8 +8,11 @@ from typing import Any
 from chalice import Chalice, Cron, Rate
 
 from chalicelib.api import auth, content, courses, learning, meta, tenants, user_imports, users, xapi
+from chalicelib.api import certificate_pdf as certificate_pdf_api
+from chalicelib.api import certifications as certifications_api
 from chalicelib.api import integrations as crm_integrations
 from chalicelib.api import scim as scim_api
+from chalicelib.api import verify as verify_api
 from chalicelib.config import settings
 from chalicelib.http.middleware import edge
 from chalicelib.jobs import JOBS, catalog, function_name
@@ -24,7 +27,9 @@ app.api.binary_types.extend(["image/*", "font/*", "audio/*", "video/*", "applica
 # ?attachments=true answers bytes to clients whose Accept names it, else text when UTF-8 (docs/lrs.md).
 app.api.binary_types.append("multipart/mixed")
 for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, learning.bp, content.bp,
-                  user_imports.bp, crm_integrations.bp, scim_api.bp):
+                  user_imports.bp, crm_integrations.bp, scim_api.bp, certifications_api.bp):
+    app.register_blueprint(blueprint)
+for blueprint in (certificate_pdf_api.bp, verify_api.bp):  # certificates: the PDF, public verification
     app.register_blueprint(blueprint)
 
 _consumer = lazy("chalicelib.events.consumer")

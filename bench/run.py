@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cold", action="store_true", help="skip the subprocess cold start part")
     parser.add_argument("--rule-users", type=int, default=100_000,
                         help="users of the larger tenant of the rule back-fill figure (the smaller has 1,000)")
+    parser.add_argument("--certificates", type=int, default=100_000,
+                        help="certificates of the larger table of the reminder job figure (the smaller has 1,000)")
     args = parser.parse_args(argv)
 
     from bench import coldstart, inprocess
@@ -114,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     stamp(f"\n[enrollment] enroll, my enrollments, rule back-fill at 1,000 vs {args.rule_users:,} users")
     results["enrollment"] = enrollment.measure(say, (1000, args.rule_users))
     enrollment.report(say, results["enrollment"])
+
+    from bench import certifications
+
+    stamp(f"\n[certifications] reminder job at 1,000 vs {args.certificates:,} certificates, {certifications.DUE} due")
+    results["certifications"] = certifications.measure(say, (1000, args.certificates))
+    certifications.report(say, results["certifications"])
 
     if not args.skip_cold:
         stamp(f"\n[3/3] cold start ({args.runs} fresh processes per app and figure)")

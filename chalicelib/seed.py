@@ -90,12 +90,14 @@ DEMO_ENROLLMENTS = (("learner@acme.example", "prospecting-101"), ("learner@acme.
 # An automatic enrollment rule: every Account Executive of the tenant gets the course, whichever way they arrive
 # (API, SCIM, CRM, CSV import).
 DEMO_RULES = (("acme", "Account Executives: Prospecting 101", "Account Executive", "prospecting-101"),)
+# A certification: complete Prospecting 101 (score >= 70) -> a certificate valid a year, renewed by taking it again.
+DEMO_PROGRAMS = (("acme", "Certified Prospector", "prospecting-101"),)
 
 
 def steps() -> int:
     from chalicelib.content.starter import STARTER
 
-    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS) + len(DEMO_RULES)
+    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS) + len(DEMO_RULES) + len(DEMO_PROGRAMS)
 
 
 def operator() -> Any:
@@ -224,6 +226,11 @@ def _seed_courses(report: Report, tenants: dict[str, Entry], user_ids: dict[str,
         report.entries.append(entry)
         if on_step:
             on_step(entry)
+    for tenant_key, name, slug in DEMO_PROGRAMS:
+        entry = _ensure_program(tenants[tenant_key], name, course_ids[slug])
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
 
 
 def _ensure_library_course(slug: str, grantees: list[str]) -> Entry:
@@ -295,6 +302,23 @@ def _ensure_rule(tenant: Entry, name: str, sales_role: str, course_id: str) -> E
         "conditions": [{"attribute": "salesRole", "op": "eq", "value": sales_role}]})
     doc = rules.create_rule(ctx, body)
     return Entry("rule", name, doc["id"], True, tenant.id, doc)
+
+
+def _ensure_program(tenant: Entry, name: str, course_id: str) -> Entry:
+    from chalicelib.api.schemas import CreateCertification, PageQuery
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.certification import programs
+
+    ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed")
+    found = next((p for p in programs.list_programs(ctx, PageQuery.model_validate({"limit": 100}))["items"]
+                  if p["name"] == name), None)
+    if found:
+        return Entry("program", name, found["id"], False, tenant.id, found)
+    body = CreateCertification.model_validate({
+        "name": name, "requirements": [{"kind": "course", "courseId": course_id, "minScore": 70}],
+        "validityDays": 365, "recertification": {"courseId": course_id}})
+    doc = programs.create_program(ctx, body)
+    return Entry("program", name, doc["id"], True, tenant.id, doc)
 
 
 def credentials_table(report: Report) -> list[dict[str, str]]:

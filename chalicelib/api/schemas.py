@@ -23,7 +23,7 @@ Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "c
                 "clients:write", "xapi:statements:write", "xapi:statements:read:mine", "xapi:statements:read",
                 "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write",
                 "courses:read", "courses:write", "enrollments:read", "enrollments:write", "learning:play",
-                "integrations:read", "integrations:write"]
+                "integrations:read", "integrations:write", "certifications:read", "certifications:write"]
 XapiScope = Literal["statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
                     "all/read", "all"]
 
@@ -298,3 +298,80 @@ class PutHubspotIntegration(Strict):
     fieldMapping: dict[CrmField, CrmTarget] | None = Field(
         None, max_length=40, description="HubSpot contact property -> user field; omitted: the defaults.")
     deactivateWhen: CrmDeactivateWhen | None = None
+
+
+# certifications (docs/certifications.md)
+Iri = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048,
+                                       pattern=r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")]
+
+
+class CourseRequirement(Strict):
+    kind: Literal["course"]
+    courseId: Id
+    minScore: float | None = Field(None, ge=0, le=100, description="The least score (percent) that counts.")
+
+
+class PathRequirement(Strict):
+    kind: Literal["path"]
+    pathId: Id
+
+
+class StatementsRequirement(Strict):
+    """At least `count` statements of the learner with this verb about this activity (in the last `withinDays`)."""
+
+    kind: Literal["statements"]
+    verb: Iri
+    activityId: Iri
+    count: int = Field(1, ge=1, le=200)
+    withinDays: int | None = Field(None, ge=1, le=3650)
+
+
+Requirement = Annotated[CourseRequirement | PathRequirement | StatementsRequirement, Field(discriminator="kind")]
+
+
+class Recertification(Strict):
+    courseId: Id | None = None
+    pathId: Id | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Recertification:
+        if (self.courseId is None) == (self.pathId is None):
+            raise ValueError("give exactly one of courseId and pathId")
+        return self
+
+
+ReminderDays = Annotated[list[Annotated[int, Field(ge=1, le=3650)]], Field(min_length=0, max_length=10)]
+
+
+class CreateCertification(Strict):
+    name: Name
+    description: Text | None = None
+    requirements: list[Requirement] = Field(min_length=1, max_length=20)
+    validityDays: int | None = Field(None, ge=1, le=36500, description="Omitted: the certificate never expires.")
+    reminderDays: ReminderDays | None = Field(None, description="Days before expiry; default: the tenant's.")
+    graceDays: int = Field(0, ge=0, le=3650)
+    recertification: Recertification | None = None
+
+
+class UpdateCertification(Strict):
+    name: Name | None = None
+    description: Text | None = None
+    requirements: list[Requirement] | None = Field(None, min_length=1, max_length=20)
+    validityDays: int | None = Field(None, ge=1, le=36500)
+    reminderDays: ReminderDays | None = None
+    graceDays: int | None = Field(None, ge=0, le=3650)
+    recertification: Recertification | None = None
+    status: Literal["active", "archived"] | None = None
+
+
+class RevokeCertificate(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CertificateExportQuery(Strict):
+    format: Literal["csv", "json"] = "json"
+    certificationId: Id | None = Field(None, description="One program's certificates only.")
+
+
+class CertificatePdfQuery(Strict):
+    redirect: bool = Field(True, description="false: answer {url, expiresIn} instead of a 302 to the URL.")

@@ -24,11 +24,13 @@ SCOPES: dict[str, str] = {
     "learning:play": "Start and resume one's own course attempts",
     "integrations:read": "Read the CRM integration settings (never their secrets)",
     "integrations:write": "Configure CRM integrations (Salesforce, HubSpot)",
+    "certifications:read": "Read certification programs, certificates and exports (learners: their own)",
+    "certifications:write": "Create and change certification programs, revoke certificates",
 }
 
 ALL = frozenset(SCOPES)
 _READ_SELF = frozenset({"tenants:read", "users:read", "courses:read", "enrollments:read", "enrollments:write",
-                        "learning:play"})
+                        "learning:play", "certifications:read"})
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "operator": ALL,

@@ -15,7 +15,8 @@ from typing import Any
 _HANDLERS: dict[str, list[Callable[[EventEnvelope], None]]] = defaultdict(list)
 # The modules whose `@subscribe` handlers the consumer runs (imported on the first batch, not at cold start).
 SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.catalog.paths", "chalicelib.content.xapi",
-                      "chalicelib.lrs.outbound", "chalicelib.enrollment.rules")
+                      "chalicelib.lrs.outbound", "chalicelib.enrollment.rules",
+                      "chalicelib.certification.issue")
 _loaded = False
 
 

@@ -15,3 +15,11 @@ def rotate_signing_keys(as_of: datetime) -> dict[str, Any]:
 
     kid = keys.rotate(min_age=timedelta(days=25), as_of=as_of)
     return {"asOf": as_of.isoformat(), "signingKid": kid, "publishedKids": list(keys.verification_keys())}
+
+
+@job("certification-reminders", "cron(0 6 * * ? *)",
+     "Daily: certificate reminders (90/60/30 days), expiry, recertification enrollment; catches up missed days.")
+def certification_reminders(as_of: datetime) -> dict[str, Any]:
+    from chalicelib.certification import reminders
+
+    return reminders.run(as_of)

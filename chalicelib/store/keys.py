@@ -50,6 +50,18 @@ Access patterns (kept in step with docs/access-patterns.md):
 | the paths that contain a course  | GSI2 PK=T#<t>#CPATHS#<c> SK=<p>                | catalog.paths (completion) |
 | a user's completed path (once)   | PK=T#<t>#USER#<u> SK=PATHDONE#<p>              | catalog.paths              |
 | cmi5 fetch use / AU session      | PK=T#<t>#CMI5FETCH#<token id> SK=CMI5FETCH     | content.cmi5               |
+| certification program            | PK=T#<t>#CERTPROG#<p> SK=CERTPROG               | certification.programs     |
+| a tenant's programs              | GSI1 PK=T#<t>#CERTPROGS SK=<createdAt>#<p>      | certification.programs     |
+| a program's courses (completion) | GSI2 PK=T#<t>#CPROGS#<course or path> SK=<p>    | certification.issue        |
+| certificate                      | PK=T#<t>#CERT#<c> SK=CERT                       | certification.certificates |
+| a user's certificates            | GSI1 PK=T#<t>#USER#<u>#CERTS SK=<issuedAt>#<c>  | certification.certificates |
+| certificates due (reminder/expiry) | GSI2 PK=OP#CERTDUE#<date>#<shard> SK=<t>#<c>  | certification.reminders    |
+| one certificate per user+program+cycle | PK=T#<t>#USER#<u> SK=CERTCLAIM#<p>#<cycle> | certification.issue        |
+| certificate id -> tenant (verify) | PK=OP#CERTID#<c> SK=CERTID                     | certification.verify       |
+| a scheduled job's last day done  | PK=OP#JOB#<job> SK=JOBSTATE                    | certification.reminders    |
+| a recertification enrollment     | PK=T#<t>#USER#<u> SK=ENRCLAIM#<c>#<cycle>      | enrollment.service         |
+| a program's targets (index items) | PK=T#<t>#CERTPROG#<p> SK=TARGET#<target> | certification.programs |
+| a tenant's certificates by program | GSI1 PK=T#<t>#CERTS SK=<p>#<issuedAt>#<c> (claims) | certification.exports |
 | CRM inbound settings per source  | PK=T#<t>#CRMCFG#<source> SK=CRMCFG             | integrations.crm.config    |
 | a CRM record's last known state  | PK=T#<t>#CRMREC#<source>#<record> SK=CRMREC    | integrations.crm.sync      |
 | a CRM event processed (once)     | PK=T#<t>#CRMEVT#<source>#<event> SK=CRMEVT     | integrations.crm.sync      |
@@ -82,6 +94,11 @@ ENROLLMENT_SK = "ENROLLMENT"
 ATTEMPT_SK = "ATTEMPT"
 PATH_SK = "PATH"
 CMI5_FETCH_SK = "CMI5FETCH"
+CERT_PROGRAM_SK = "CERTPROG"
+CERTIFICATE_SK = "CERT"
+CERT_ID_SK = "CERTID"
+CERT_DUE_SHARDS = 16
+JOB_STATE_SK = "JOBSTATE"
 XAPI_FORWARDING_SK = "XFWD"
 XAPI_ACTIVITY_SK = "XACT"
 USER_IMPORT_SK = "UIMPORT"
@@ -435,6 +452,14 @@ def enrollment_claim_sk(course_id: str) -> str:
     return f"ENRCLAIM#{_seg(course_id)}"
 
 
+def enrollment_cycle_claim_sk(course_id: str, cycle: float | None) -> str:
+    """The one enrollment of the user in a course for a recertification cycle (> 1: `ENRCLAIM#<c>#<cycle>`, so a
+    learner who completed the course before is enrolled again, once per cycle); no cycle or 1: the plain claim."""
+    if not cycle or int(cycle) <= 1:
+        return enrollment_claim_sk(course_id)
+    return f"ENRCLAIM#{_seg(course_id)}#{int(cycle)}"
+
+
 def user_enrollments_gsi1pk(tenant_id: str, user_id: str) -> str:
     return f"{_tenant(tenant_id)}USER#{_seg(user_id)}#ENRS"
 
@@ -569,3 +594,100 @@ def lrs_statement_key(tenant_id: str, content_hash: str) -> str:
 def lrs_document_key(tenant_id: str, content_hash: str) -> str:
     """A state or profile document too large for its item."""
     return f"lrs/{_seg(tenant_id)}/documents/{_seg(content_hash)}"
+
+
+# certifications (docs/certifications.md)
+def cert_program_pk(tenant_id: str, program_id: str) -> str:
+    return f"{_tenant(tenant_id)}CERTPROG#{_seg(program_id)}"
+
+
+def cert_programs_gsi1pk(tenant_id: str) -> str:
+    return f"{_tenant(tenant_id)}CERTPROGS"
+
+
+def cert_programs_gsi1sk(created_at: str, program_id: str) -> str:
+    return f"{created_at}#{_seg(program_id)}"
+
+
+def programs_of_target_gsi2pk(tenant_id: str, target_id: str) -> str:
+    """The programs that require a course or a path (a completion looks them up: one Query)."""
+    return f"{_tenant(tenant_id)}CPROGS#{_seg(target_id)}"
+
+
+def program_sk(program_id: str) -> str:
+    return _seg(program_id)
+
+
+def certificate_pk(tenant_id: str, certificate_id: str) -> str:
+    return f"{_tenant(tenant_id)}CERT#{_seg(certificate_id)}"
+
+
+def user_certificates_gsi1pk(tenant_id: str, user_id: str) -> str:
+    return f"{_tenant(tenant_id)}USER#{_seg(user_id)}#CERTS"
+
+
+def user_certificates_gsi1sk(issued_at: str, certificate_id: str) -> str:
+    return f"{issued_at}#{_seg(certificate_id)}"
+
+
+def cert_due_gsi2pk(day: str, shard: int) -> str:
+    """Certificates with something due on `day` (YYYY-MM-DD: a reminder or the expiry), across tenants,
+    spread over CERT_DUE_SHARDS partitions; the daily job reads the day's shards: work = what is due."""
+    return f"{_operator()}CERTDUE#{day}#{shard:02d}"
+
+
+def cert_due_gsi2sk(tenant_id: str, certificate_id: str) -> str:
+    return f"{_seg(tenant_id)}#{_seg(certificate_id)}"
+
+
+def cert_claim_sk(program_id: str, cycle: int) -> str:
+    """In the user's partition: the one certificate of a program per cycle (issue exactly once)."""
+    return f"CERTCLAIM#{_seg(program_id)}#{cycle}"
+
+
+def job_state_pk(job_name: str) -> str:
+    """Operator-level: a scheduled job's progress (the last day it finished), so missed days are caught up."""
+    return f"{_operator()}JOB#{_seg(job_name)}"
+
+
+def cert_id_pk(certificate_id: str) -> str:
+    """Operator-level: which tenant a certificate id belongs to (public verification by id alone)."""
+    return f"{_operator()}CERTID#{_seg(certificate_id)}"
+
+
+def certificate_pdf_key(tenant_id: str, certificate_id: str, version: int = 1) -> str:
+    """S3 object key of a certificate's PDF rendered from item `version` (one object per version, so a slow
+    render of an older version never overwrites a newer one)."""
+    return f"certificates/{_seg(tenant_id)}/{_seg(certificate_id)}-v{int(version)}.pdf"
+
+
+def certificate_export_key(tenant_id: str, export_id: str, extension: str) -> str:
+    return f"exports/{_seg(tenant_id)}/certificates/{_seg(export_id)}.{_seg(extension)}"
+
+
+# certifications, core (docs/certifications.md): program targets, claims by program, the tenant's certificates
+def program_target_sk(target_id: str) -> str:
+    """In a program's partition: one item per course, path or statement activity it counts (GSI2 entry)."""
+    return f"TARGET#{_seg(target_id)}"
+
+
+def activity_target_id(activity_hash: str) -> str:
+    """The target id of an xAPI activity (a hash of its IRI) in the programs-of-target index."""
+    return f"xact-{_seg(activity_hash)}"
+
+
+def cert_claim_prefix(program_id: str) -> str:
+    """The prefix of a user's claims of one program (one per cycle)."""
+    return f"CERTCLAIM#{_seg(program_id)}#"
+
+
+def tenant_certificates_gsi1pk(tenant_id: str) -> str:
+    """A tenant's certificates by program (the claims carry it): exports, one program a prefix."""
+    return f"{_tenant(tenant_id)}CERTS"
+
+
+def tenant_certificates_gsi1sk(program_id: str, issued_at: str = "", certificate_id: str = "") -> str:
+    """`<p>#<issuedAt>#<c>`; with no issue time, the prefix of one program's certificates."""
+    if not issued_at:
+        return f"{_seg(program_id)}#"
+    return f"{_seg(program_id)}#{issued_at}#{_seg(certificate_id)}"

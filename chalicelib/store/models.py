@@ -413,6 +413,7 @@ class Enrollment(Item, discriminator="Enrollment"):
     attempt_id = UnicodeAttribute(null=True)  # the current attempt
     score = NumberAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
+    cycle = NumberAttribute(null=True)  # a recertification cycle (> 1): its own claim (enrollment_cycle_claim_sk)
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -571,3 +572,74 @@ class Group(Item, discriminator="Group"):
 
 class GroupNameClaim(Item, discriminator="GroupNameClaim"):
     group_id = UnicodeAttribute()
+
+
+class CertificationProgram(Item, discriminator="CertificationProgram"):
+    """What a learner must complete to be certified, for how long, and how to renew (docs/certifications.md)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    requirements = ListAttribute[MapAttribute[str, Any]](default=list)  # {kind: course|path|statements, …}
+    validity_days = NumberAttribute(null=True)  # None: never expires
+    reminder_days = ListAttribute[NumberAttribute](default=list)  # e.g. [90, 60, 30]
+    grace_days = NumberAttribute(default=0)
+    recert_course_id = UnicodeAttribute(null=True)
+    recert_path_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # active | archived
+    counts = MapAttribute[str, Any](default=dict)  # certificates by status (aggregate)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class Certificate(Item, discriminator="Certificate"):
+    """One issued certificate. States: active -> expiring (first reminder sent) -> expired -> recertifying
+    (enrolled in the recertification training) -> a new certificate (next cycle) is active; or revoked."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    learner_name = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    program_name = UnicodeAttribute()
+    cycle = NumberAttribute(default=1)
+    status = UnicodeAttribute()  # active | expiring | expired | recertifying | renewed | revoked
+    issued_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    completed = ListAttribute[MapAttribute[str, Any]](default=list)  # {courseId, title, version, score, completedAt}
+    score = NumberAttribute(null=True)
+    reminders_due = ListAttribute[UnicodeAttribute](default=list)  # YYYY-MM-DD of reminders not yet sent
+    reminders_sent = ListAttribute[MapAttribute[str, Any]](default=list)  # {days, day, sentAt}
+    next_due = UnicodeAttribute(null=True)  # the next day the job acts on it (mirrors GSI2PK's day)
+    pdf_key = UnicodeAttribute(null=True)
+    pdf_version = NumberAttribute(null=True)  # the `version` the stored PDF was rendered from (stale: re-render)
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_reason = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=1)
+
+
+class CertificateClaim(Item, discriminator="CertificateClaim"):
+    certificate_id = UnicodeAttribute()
+
+
+class CertificateLocator(Item, discriminator="CertificateLocator"):
+    tenant_id = UnicodeAttribute()
+
+
+class JobState(Item, discriminator="JobState"):
+    """A scheduled job's progress: the last day it finished (keys.job_state_pk), to catch up missed days."""
+
+    day = UnicodeAttribute()  # YYYY-MM-DD
+    updated_at = UnicodeAttribute()
+
+
+class ProgramTarget(Item, discriminator="ProgramTarget"):
+    """A course, path or xAPI activity a program counts, in the program's partition and indexed by target
+    (GSI2 programs_of_target): a completion finds the programs it touches with one Query."""
+
+    program_id = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    role = UnicodeAttribute()  # requirement | recertification

@@ -1,5 +1,5 @@
 """Create the table, the bucket, its uploads queues and the xAPI forwarding queues from the same definitions
-infra/ deploys (local stack and tests)."""
+infra/ deploys, and verify the SES sender (local stack and tests)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,21 @@ def ensure_bucket() -> bool:
     _ensure_cors()
     ensure_upload_notifications(ensure_upload_queues())
     ensure_forwarding_queues()  # not the bucket's, but made with the other queues: one call sets up the stack
+    ensure_sender_identity()  # likewise: SES sends only from a verified identity
     return created
+
+
+def ensure_sender_identity() -> bool:
+    """Verify the sender address (ONRAMP_SENDER_EMAIL) in SES, as an operator does once per account and region
+    when deploying (the emulator verifies at once); True when it was created."""
+    ses = aws.client("sesv2")
+    sender = settings().sender_email
+    try:
+        ses.get_email_identity(EmailIdentity=sender)
+        return False
+    except ses.exceptions.NotFoundException:
+        ses.create_email_identity(EmailIdentity=sender)
+        return True
 
 
 def _create_bucket() -> bool:

@@ -730,6 +730,86 @@ def _import_scenarios() -> tuple[Scenario, ...]:
     )
 
 
+def _certificate(w: CostWorld) -> None:
+    """A certificate of the world's learner, written with the models (tests/unit/cert_helpers.py)."""
+    from tests.unit.cert_helpers import make_certificate
+
+    if "certificate" not in w.extra:
+        w.extra["certificate"] = make_certificate(w.tenant["id"], w.user["id"]).id
+
+
+def _certificate_scenarios() -> tuple[Scenario, ...]:
+    return (
+        Scenario("GET", "/v1/tenants/{tenantId}/certificates/{certificateId}/pdf",
+                 _at("GET", T + "/certificates/{certificate}/pdf"), _certificate, status=302,
+                 note="first download: certificate + tenant read, PDF rendered and stored, pdf_key recorded"),
+        Scenario("GET", "/v1/verify/{certificateId}", _at("GET", "/v1/verify/{certificate}", "none"), _certificate,
+                 note="public: locator, then certificate + tenant in one BatchGetItem"),
+        Scenario("GET", "/verify/{certificateId}", _at("GET", "/verify/{certificate}", "none"), _certificate,
+                 note="the HTML page: the same reads"),
+    )
+
+
+def _program(w: CostWorld) -> None:
+    """A certification program requiring the world's course (POST …/certifications made it, or made here)."""
+    _learning(w)
+    if "program" not in w.extra:
+        made = w.api.call("POST", f"/v1/tenants/{w.tenant['id']}/certifications", w.admin, _program_body(w))
+        assert made.status_code == 201, made.body
+        w.extra["program"] = w.api.json(made)["id"]
+
+
+def _program_body(w: CostWorld) -> dict[str, Any]:
+    return {"name": "Cost Certified", "requirements": [{"kind": "course", "courseId": w.extra["course"]}],
+            "validityDays": 365}
+
+
+def _issue_to(w: CostWorld, user_id: str, name: str) -> None:
+    """A certificate of the program issued to a user by certification.issue (outside the count)."""
+    from chalicelib.certification import issue, programs
+    from chalicelib.certification.criteria import Learner
+    from chalicelib.events.consumer import EventEnvelope
+
+    _program(w)
+    if name not in w.extra:
+        program = programs.load_program(w.tenant["id"], w.extra["program"])
+        completed = [{"kind": "course", "courseId": w.extra["course"], "version": 1, "score": 90.0}]
+        cause = EventEnvelope("ev-cost", "CourseCompleted", w.tenant["id"], "", None, None, {})
+        w.extra[name] = issue.issue(program, Learner(w.tenant["id"], user_id), 1, completed, None, cause)
+
+
+def _issued(w: CostWorld) -> None:
+    _issue_to(w, w.user["id"], "issued")
+
+
+def _issued_to_revoke(w: CostWorld) -> None:
+    _learning(w)
+    _issue_to(w, w.extra["learner"], "to_revoke")
+
+
+def _certification_scenarios() -> tuple[Scenario, ...]:
+    p = "/v1/tenants/{tenantId}/certifications"
+    return (
+        Scenario("POST", p, _at("POST", T + "/certifications", body=_program_body, keep=_keep(program="id")), _learning,
+                 note="catalog entries + tenant (default reminders) in one BatchGetItem; program, targets, event"),
+        Scenario("GET", p, _at("GET", T + "/certifications"), _program, note="one Query (GSI1)"),
+        Scenario("GET", p + "/{certificationId}", _at("GET", T + "/certifications/{program}"), _program,
+                 note="the program with its counts"),
+        Scenario("PATCH", p + "/{certificationId}", _at("PATCH", T + "/certifications/{program}",
+                                                        body=lambda w: {"name": "Renamed"}), _program,
+                 note="a new name: read, then a conditional UpdateItem (targets unchanged)"),
+        Scenario("GET", "/v1/tenants/{tenantId}/users/{userId}/certificates", _at("GET", U + "/certificates"),
+                 _issued, note="admin: the user (404 if unknown) + one Query (GSI1)"),
+        Scenario("GET", "/v1/tenants/{tenantId}/certificates/{certificateId}",
+                 _at("GET", T + "/certificates/{issued}"), _issued),
+        Scenario("POST", "/v1/tenants/{tenantId}/certificates/{certificateId}/revoke",
+                 _at("POST", T + "/certificates/{to_revoke}/revoke", body=lambda w: {"reason": "test"}),
+                 _issued_to_revoke, note="certificate read; certificate + counts + event in one transaction"),
+        Scenario("GET", "/v1/tenants/{tenantId}/certificates/export", _at("GET", T + "/certificates/export?format=csv"),
+                 _issued_to_revoke, note="admin, 2 certificates: claims Query (GSI1) + one BatchGetItem"),
+    )
+
+
 # In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
@@ -783,6 +863,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     *_import_scenarios(),
     *_crm_scenarios(),
     *_scim_scenarios(),
+    *_certificate_scenarios(),
+    *_certification_scenarios(),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

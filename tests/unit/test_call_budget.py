@@ -188,6 +188,26 @@ BUDGETS: dict[str, dict[str, int]] = {
     "DELETE /v1/tenants/{tenantId}/scim/v2/Groups/{groupId}": {GET: 1, QUERY: 1, TX: 1},
     # an unknown endpoint under the SCIM base: a SCIM 404, nothing read
     **{f"{m} /v1/tenants/{{tenantId}}/scim/v2/{{resource}}": {} for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
+    # a certificate's PDF, first download: the certificate, the tenant's brand, then pdf_key/pdf_version recorded
+    # (conditional on the version rendered). Once stored, a download is the certificate's GetItem alone
+    # (test_certificate_pdf.py). A manager's download adds the report's user item (the row rule).
+    "GET /v1/tenants/{tenantId}/certificates/{certificateId}/pdf": {GET: 2, UPDATE: 1},
+    # public verification: the id's locator (which tenant), then certificate + tenant in one BatchGetItem
+    "GET /v1/verify/{certificateId}": {GET: 1, "BatchGetItem": 1},
+    "GET /verify/{certificateId}": {GET: 1, "BatchGetItem": 1},
+    # certification programs: targets checked (catalog entries, paths) with the tenant's default reminders in one
+    # BatchGetItem, then program + one target item per course + event in one transaction
+    "POST /v1/tenants/{tenantId}/certifications": {"BatchGetItem": 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/certifications": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/certifications/{certificationId}": {GET: 1},  # counts by status included
+    "PATCH /v1/tenants/{tenantId}/certifications/{certificationId}": {GET: 1, UPDATE: 1},  # targets unchanged
+    # an admin naming a user: the user (an unknown one is a 404), then one Query of the user's certificates
+    "GET /v1/tenants/{tenantId}/users/{userId}/certificates": {GET: 1, QUERY: 1},
+    "GET /v1/tenants/{tenantId}/certificates/{certificateId}": {GET: 1},
+    # the certificate (its status and version), then certificate + program counts + event, conditional on the version
+    "POST /v1/tenants/{tenantId}/certificates/{certificateId}/revoke": {GET: 1, TX: 1},
+    # the tenant's certificates by program (the claims' GSI1), their current state in BatchGetItems of 100
+    "GET /v1/tenants/{tenantId}/certificates/export": {QUERY: 1, "BatchGetItem": 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload
@@ -199,6 +219,8 @@ S3_BUDGETS: dict[str, dict[str, int]] = {
     "POST /v1/library/courses/{courseId}/uploads": {},
     "POST /v1/tenants/{tenantId}/user-imports": {},
     "GET /v1/tenants/{tenantId}/user-imports/{importId}": {},
+    # first download: the tenant's logo from content/ (when it is there), the PDF written; later ones: none (signed)
+    "GET /v1/tenants/{tenantId}/certificates/{certificateId}/pdf": {"GetObject": 1, "PutObject": 1},
 }
 
 

@@ -569,3 +569,15 @@ def test_every_stage_creates_in_its_region(template: dict[str, Any]) -> None:
             encryption = boto3.client("s3", region_name=region).get_bucket_encryption(
                 Bucket=outputs["BucketName"])["ServerSideEncryptionConfiguration"]
             assert encryption["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_functions_send_mail_only_from_the_sender_identity() -> None:
+    infra = _load(MERGE_TEMPLATE)
+    assert infra["Globals"]["Function"]["Environment"]["Variables"]["ONRAMP_SENDER_EMAIL"] == {"Ref": "SenderEmail"}
+    (policy,) = infra["Resources"]["DefaultRole"]["Properties"]["Policies"]
+    (mail,) = [s for s in _statements(policy["PolicyDocument"]) if s["Sid"] == "SendMail"]
+    assert mail["Action"] == "ses:SendEmail"
+    resources = json.dumps(mail["Resource"])
+    assert ":identity/${SenderEmail}" in resources and ":identity/${Domain}" in resources and '"*"' not in resources
+    assert mail["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+    assert re.fullmatch(infra["Parameters"]["SenderEmail"]["AllowedPattern"], "no-reply@onramp.example")

@@ -129,6 +129,14 @@ class World:
             paths.append(f"{t}/xapi-forwarding")
         if "scimGroup" in c:  # the victim's SCIM group: its name, externalId and members
             paths.append(f"{t}/scim/v2/Groups/{c['scimGroup']}")
+        return paths + self._certification_paths()
+
+    def _certification_paths(self) -> list[str]:
+        t, c, paths = f"/v1/tenants/{self.victim['id']}", self.learning, []
+        if "program" in c:  # the victim's certification programs, their counts
+            paths.append(f"{t}/certifications?limit=100")
+        if "issued" in c:  # the victim's certificate (status, revocation)
+            paths += [f"{t}/certificates/{c['issued']}", f"{t}/users/{self.victim_user['id']}/certificates?limit=100"]
         return paths
 
 
@@ -236,6 +244,8 @@ VICTIM_PARAMS: dict[str, Callable[[World], str]] = {
     "tokenId": lambda w: _victim_scim_token(w),
     "groupId": lambda w: _victim_scim_group(w),
     "ruleId": lambda w: _rule(w)["ruleId"],
+    "certificateId": lambda w: _victim_certificate(w),
+    "certificationId": lambda w: _victim_program(w),
 }
 # path placeholder -> an id of the attacker's own (the "own tenant, victim's object" variant)
 ATTACKER_PARAMS: dict[str, Callable[[World], str]] = {"tenantId": lambda w: w.attacker["id"]}
@@ -295,6 +305,90 @@ def _victim_forwarding(w: World) -> None:
         assert resp.status_code == 200, resp.body
         w.learning["forwarding"] = True
         w.extra_secrets |= {host, user}
+
+
+def _victim_certificate(w: World) -> str:
+    """A certificate of the victim's learner, written with the models as issuing writes it (the PDF's row rules:
+    tests/unit/test_certificate_pdf.py); its program name is the victim's."""
+    from tests.unit.cert_helpers import make_certificate
+
+    if "certificate" not in w.learning:
+        program = f"Victim Closer Programme {next(_seq)}"
+        w.learning["certificate"] = make_certificate(w.victim["id"], w.victim_user["id"], program_name=program,
+                                                     learner_name=w.victim_user["displayName"]).id
+        w.extra_secrets.add(program)
+    return str(w.learning["certificate"])
+
+
+def _victim_program(w: World) -> str:
+    """The victim's certification program (requires the victim's course), watched by the snapshot."""
+    c = _course(w)
+    if "program" not in c:
+        name = f"Victim Certified Pro {next(_seq)}"
+        made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/certifications", w.tokens["victim_admin"],
+                              {"name": name, "requirements": [{"kind": "course", "courseId": c["courseId"]}],
+                               "validityDays": 365}))
+        c["program"] = w.api.json(made)["id"]
+        w.extra_secrets |= {name, c["program"]}
+    return str(c["program"])
+
+
+def _victim_issued(w: World) -> str:
+    """A certificate of the victim's learner issued by certification.issue on the victim's program."""
+    c = _course(w)
+    if "issued" not in c:
+        from chalicelib.certification import issue, programs
+        from chalicelib.certification.criteria import Learner
+        from chalicelib.events.consumer import EventEnvelope
+
+        program = programs.load_program(w.victim["id"], _victim_program(w))
+        completed = [{"kind": "course", "courseId": c["courseId"], "version": 1, "score": 90.0}]
+        cause = EventEnvelope("ev-x", "CourseCompleted", w.victim["id"], "", None, None, {})
+        c["issued"] = issue.issue(program, Learner(w.victim["id"], w.victim_user["id"]), 1, completed, None, cause)
+        w.extra_secrets.add(c["issued"])
+    return str(c["issued"])
+
+
+def _pdf_untouched(w: World, who: str, resp: Any) -> None:
+    """No attacker's request rendered (and recorded) the victim's PDF; the legitimate one did."""
+    from chalicelib.store import keys
+    from chalicelib.store.models import Certificate
+
+    cert = Certificate.get(keys.certificate_pk(w.victim["id"], _victim_certificate(w)), keys.CERTIFICATE_SK)
+    assert (cert.pdf_key is not None) == (who == "legit"), (who, cert.pdf_key)
+
+
+def _verify_request(w: World, method: str, who: str | None, path: str, body: Any) -> Any:
+    """Public verification by certificate id. Whoever holds the victim's id sees its public face (the legitimate
+    call: `_public_face_only`). Attackers use what they have: the attacker's own certificate (200, its own data
+    only), a guessed id (404) and the victim's tenant id in the id's place (404)."""
+    from chalicelib.clock import new_id
+    from tests.unit.cert_helpers import make_certificate
+
+    if who is None:
+        return _sent_to(w, method, path)
+    root = path.rsplit("/", 1)[0]
+    if who == "attacker_admin":
+        me = jwt.decode(w.tokens["attacker_admin"], options={"verify_signature": False})["sub"]
+        return _sent_to(w, method, f"{root}/{make_certificate(w.attacker['id'], me).id}")
+    return _sent_to(w, method, f"{root}/{new_id('ce') if who == 'attacker_client' else w.victim['id']}")
+
+
+def _public_face_only(w: World, who: str, resp: Any) -> None:
+    """The victim's certificate shows status, program, learner name, issuer, dates: no email, user or tenant id."""
+    text = resp.body.decode() if isinstance(resp.body, bytes) else str(resp.body or "")
+    if who != "legit" or not text:  # HEAD: no body
+        return
+    assert w.victim_user["displayName"] in text
+    for private in (w.victim["id"], w.victim_user["id"], w.victim_user["email"], w.p1["id"], w.p1["name"]):
+        assert private not in text, private
+    if "json" in resp.headers.get("Content-Type", ""):
+        assert set(w.api.json(resp)) == {"status", "program", "learnerName", "issuer", "issuedOn", "expiresOn"}
+
+
+def _verify_case() -> Case:
+    return Case(legit=None, public=True, request=_verify_request, prepare=lambda w: None if _victim_certificate(w)
+                else None, expect_for={"attacker_admin": 200}, check=_public_face_only)
 
 
 _STATEMENT_ID = "9e3c2a4b-7d1f-4c6e-8a2b-3f4d5e6a7b8c"
@@ -898,6 +992,23 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/openapi.json"): Case(legit=None, public=True, expect=200),
     ("GET", "/docs"): Case(legit=None, public=True, expect=200),
     ("GET", "/v1/health"): Case(legit=None, public=True, expect=200),
+    # certification programs, certificates (issued by certification.issue), revocation, exports
+    ("POST", "/v1/tenants/{tenantId}/certifications"): Case(
+        prepare=lambda w: None if _victim_program(w) else None,
+        body=lambda w: {"name": "Planted", "requirements": [{"kind": "course", "courseId": _course(w)["courseId"]}]}),
+    ("GET", "/v1/tenants/{tenantId}/certifications"): Case(prepare=lambda w: None if _victim_program(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/certifications/{certificationId}"): Case(),
+    ("PATCH", "/v1/tenants/{tenantId}/certifications/{certificationId}"): Case(body=lambda w: {"name": "Hijacked"}),
+    ("GET", "/v1/tenants/{tenantId}/users/{userId}/certificates"): Case(
+        prepare=lambda w: None if _victim_issued(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/certificates/export"): Case(prepare=lambda w: None if _victim_issued(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/certificates/{certificateId}"): Case(params={"certificateId": _victim_issued}),
+    ("POST", "/v1/tenants/{tenantId}/certificates/{certificateId}/revoke"): Case(
+        params={"certificateId": _victim_issued}, body=lambda w: {"reason": "Revoked by an attacker"}),
+    # certificates: the PDF (learner, manager, admins), public verification by id (JSON and the HTML page)
+    ("GET", "/v1/tenants/{tenantId}/certificates/{certificateId}/pdf"): Case(legit_expect=302, check=_pdf_untouched),
+    ("GET", "/v1/verify/{certificateId}"): _verify_case(),
+    ("GET", "/verify/{certificateId}"): _verify_case(),
     # CRM integrations: settings (admins), and the inbound endpoints (public, authenticated by org id / signature)
     ("PUT", "/v1/tenants/{tenantId}/integrations/salesforce"): Case(
         body=lambda w: {"organizationId": "00D5g000001HiJaEAK"}),

@@ -254,7 +254,8 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
     assert {"USER#", "EMAIL#", "CLIENT#", "EVENTS#"} <= vocab.segments
     assert {"TENANT", "PROFILE", "USERS", "HEALTH"} <= vocab.words
     assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT", "COURSE", "CSLUG",
-            "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH", "EXTID", "XFWD", "XACT",
+            "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH", "EXTID", "CERTPROG", "CERT", "CERTID", "XFWD", "XACT",
+            "JOBSTATE",
             "CRMCFG", "CRMREC", "CRMEVT", "SCIMTOKEN", "GROUP", "GROUPNAME", "UIMPORT", "UNAME"} == vocab.sort_keys
 
 

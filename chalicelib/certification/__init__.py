@@ -1,0 +1,1 @@
+"""Certifications: programs, issuing, certificates, PDFs, verification, reminders and recertification."""
