@@ -1,5 +1,6 @@
 """Certification figures for `make bench`: the DynamoDB requests of the daily certification-reminders job with
-1,000 and with 100,000 certificates in the table and the same certificates due (goal: a ratio of 1.0)."""
+1,000 and with 100,000 certificates in the table and the same certificates due (goal: a ratio of 1.0), and the
+median time to render a certificate PDF (after the first render, which pays for importing fpdf2)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,30 @@ def _run_counted(w: dict[str, Any], day: str) -> dict[str, Any]:
             "ses": dict(calls.of("sesv2"))}
 
 
+def pdf_render_ms(samples: int = 20) -> dict[str, float]:
+    """The first render (imports fpdf2 and segno, parses the fonts) and the median of `samples` more."""
+    import statistics
+    import time
+
+    from chalicelib.certification import pdf
+
+    cert = {"id": "ce-bench", "learnerName": "Zoë Łukasiewicz-Ñúñez", "programName": "Certified Closer",
+            "issuedAt": "2026-11-23T10:00:00Z", "expiresAt": "2027-11-23", "status": "active", "cycle": 1,
+            "completed": [{"title": "Closing Techniques", "version": 3}]}
+    brand = {"displayName": "Acme Sales", "primaryColor": "#5b21b6", "accentColor": "#16a34a"}
+    started = time.perf_counter()
+    pdf.render(cert, brand, "https://example.test/verify/ce-bench")
+    first = (time.perf_counter() - started) * 1000
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        pdf.render(cert, brand, "https://example.test/verify/ce-bench")
+        times.append((time.perf_counter() - started) * 1000)
+    return {"first_ms": round(first, 1), "median_ms": round(statistics.median(times), 1), "samples": samples}
+
+
 def measure(say: Say, sizes: tuple[int, ...] = (1000, 100_000)) -> dict[str, Any]:
-    out: dict[str, Any] = {"due": DUE, "reminder_job": []}
+    out: dict[str, Any] = {"due": DUE, "reminder_job": [], "pdf_render": pdf_render_ms()}
     with stack() as api, quiet():
         w = _world(api)
         written = 0
@@ -85,6 +108,9 @@ def report(say: Say, result: dict[str, Any]) -> None:
         return ", ".join(f"{v} {k}" for k, v in sorted(calls.items())) or "-"
 
     say(f"\n{'certifications':50} DynamoDB calls")
+    render = result["pdf_render"]
+    say(f"{'certificate PDF render':50} median {render['median_ms']} ms of {render['samples']} "
+        f"(first in a process {render['first_ms']} ms)")
     rows = result["reminder_job"]
     for row in rows:
         label = f"reminder job, {row['certificates']:,} other certificates, {result['due']} due"
