@@ -36,6 +36,7 @@ _consumer = lazy("chalicelib.events.consumer")
 _runner = lazy("chalicelib.jobs.runner")
 _ingest = lazy("chalicelib.content.ingest")
 _imports = lazy("chalicelib.users.import_job")
+_cert_exports = lazy("chalicelib.certification.export_job")
 _outbound = lazy("chalicelib.lrs.outbound")
 # Deployed, infra/ sets the real stream ARN on the event source mapping; locally records are fed in tests.
 TABLE_STREAM_ARN = os.environ.get(
@@ -56,7 +57,7 @@ def on_package_uploaded(event: Any) -> None:
     for record in event:
         body = json.loads(record.body)
         # user-import CSVs (uploads/user-imports/...) and their chunk messages share the queue
-        if not _imports.handle_message(body, event.context):
+        if not _imports.handle_message(body, event.context) and not _cert_exports.handle_message(body, event.context):
             _ingest.handle_s3_event(body)
 
 

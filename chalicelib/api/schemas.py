@@ -371,6 +371,8 @@ class RevokeCertificate(Strict):
 class CertificateExportQuery(Strict):
     format: Literal["csv", "json"] = "json"
     certificationId: Id | None = Field(None, description="One program's certificates only.")
+    async_: bool = Field(False, alias="async", description="Admins: build the export in the background (202 "
+                         "and a status URL); exports of more than 20,000 certificates always are.")
 
 
 class CertificatePdfQuery(Strict):

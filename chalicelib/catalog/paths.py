@@ -4,7 +4,7 @@ Enrolling in a path enrolls the learner in each of its courses (`enrollment.serv
 courses each one requires, which starting an attempt enforces. Progress is computed from the learner's
 enrollments (one Query). A `CourseCompleted` event advances the paths that contain the course (the
 `CPATHS` index); the first time all of a path's courses are complete, one conditional write records it
-and emits `PathCompleted`.
+and emits `PathCompleted` — once per recertification cycle (the cycle of the enrollments that completed it).
 """
 
 from __future__ import annotations
@@ -152,16 +152,26 @@ def _on_course_completed(event: EventEnvelope) -> None:
     for member in members:
         path = load_path(tenant_id, member.path_id)
         if progress_of(path, enrollments)["status"] == "completed":
-            _record_completion(tenant_id, detail["userId"], path, event)
+            _record_completion(tenant_id, detail["userId"], path, event, completion_cycle(path, enrollments))
 
 
-def _record_completion(tenant_id: str, user_id: str, path: LearningPath, cause: EventEnvelope) -> None:
+def completion_cycle(path: LearningPath, enrollments: dict[str, Enrollment]) -> int:
+    """The recertification cycle a completed path counts for: the lowest cycle among the (latest) enrollments
+    that completed its courses (no cycle = 1), so cycle n is recorded only once every course is done in it."""
+    return min((int(enrollments[c["courseId"]].cycle or 1) for c in (plain(x) for x in path.courses or [])
+                if c["courseId"] in enrollments), default=1)
+
+
+def _record_completion(tenant_id: str, user_id: str, path: LearningPath, cause: EventEnvelope,
+                       cycle: int = 1) -> None:
+    """Once per path and cycle (`path_done_cycle_sk`; cycle 1 keeps the plain `PATHDONE#<p>`)."""
     now = utcnow_iso()
     tx = Tx()
-    tx.put(PathCompletion(PK=keys.user_pk(tenant_id, user_id), SK=keys.path_done_sk(path.id), path_id=path.id,
-                          completed_at=now), Item.PK.does_not_exist(), "done")
+    tx.put(PathCompletion(PK=keys.user_pk(tenant_id, user_id), SK=keys.path_done_cycle_sk(path.id, cycle),
+                          path_id=path.id, completed_at=now, cycle=cycle if cycle > 1 else None),
+           Item.PK.does_not_exist(), "done")
     tx.put(event_item(tenant_id, "PathCompleted", {"userId": user_id, "pathId": path.id, "title": path.title,
-                                                   "at": now}, actor=cause.actor,
+                                                   "cycle": cycle, "at": now}, actor=cause.actor,
                       correlation_id=cause.correlation_id))
     try:
         tx.commit()

@@ -13,7 +13,7 @@ from chalicelib.clock import utcnow_iso
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import Certificate, CertificationProgram, Item, plain
+from chalicelib.store.models import Certificate, CertificationProgram, Item, ProgramCounts, plain
 from chalicelib.store.tx import Tx, TxConflict
 
 
@@ -33,9 +33,16 @@ def load_certificate(tenant_id: str, certificate_id: str) -> Certificate:
         raise NotFound("No such certificate.") from None
 
 
-def count_moves(program_id: str, tenant_id: str, moves: dict[str, int]) -> tuple[CertificationProgram, list[Any]]:
+def count_moves(program_id: str, tenant_id: str, moves: dict[str, int]) -> tuple[Item, list[Any]]:
     """The program item and the `ADD counts.<status> :n` actions for a transaction (the jobs use it too:
-    `count_moves(p, t, {"active": -1, "expiring": 1})`)."""
+    `count_moves(p, t, {"active": -1, "expiring": 1})`). A shared program's counts are the tenant's own
+    `ProgramCounts` item (`ADD <status> :n`; the first issue in the tenant creates it)."""
+    from chalicelib.certification.programs import is_shared
+
+    if is_shared(program_id):
+        counts = ProgramCounts(PK=keys.cert_program_pk(tenant_id, program_id), SK=keys.CERT_COUNTS_SK)
+        return counts, [ProgramCounts.type.set(ProgramCounts),
+                        *(getattr(ProgramCounts, status).add(n) for status, n in moves.items() if n)]
     program = CertificationProgram(PK=keys.cert_program_pk(tenant_id, program_id), SK=keys.CERT_PROGRAM_SK)
     return program, [CertificationProgram.counts[status].add(n) for status, n in moves.items() if n]
 

@@ -85,10 +85,12 @@ class Learner:
                 "score": None if e.score is None else float(e.score), "completedAt": e.completed_at,
                 "enrollmentId": e.id}
 
-    def path(self, path_id: str, since: str | None) -> list[dict[str, Any]] | None:
-        """A completed path's courses (each with version and score); None if not completed (after `since`)."""
+    def path(self, path_id: str, since: str | None, cycle: int = 1) -> list[dict[str, Any]] | None:
+        """A completed path's courses (each with version and score); None if not completed (after `since`) in
+        the certificate cycle `cycle` (a path completion is recorded once per cycle: keys.path_done_cycle_sk)."""
         try:
-            done = PathCompletion.get(keys.user_pk(self.tenant_id, self.user_id), keys.path_done_sk(path_id))
+            done = PathCompletion.get(keys.user_pk(self.tenant_id, self.user_id),
+                                      keys.path_done_cycle_sk(path_id, cycle))
             path = LearningPath.get(keys.path_pk(self.tenant_id, path_id), keys.PATH_SK)
         except Model.DoesNotExist:
             return None
@@ -127,15 +129,17 @@ class Learner:
                 "count": len(seen)}
 
 
-def requirements_met(program: CertificationProgram, learner: Learner, since: str | None) -> list[dict[str, Any]] | None:
-    """What the learner completed for each requirement (courses with version and score), or None if unmet."""
+def requirements_met(program: CertificationProgram, learner: Learner, since: str | None,
+                     cycle: int = 1) -> list[dict[str, Any]] | None:
+    """What the learner completed for each requirement (courses with version and score), or None if unmet;
+    `cycle`: the certificate cycle being issued (which path completions count)."""
     completed: list[dict[str, Any]] = []
     for r in (plain(x) for x in program.requirements or []):
         if r["kind"] == "course":
             entry = learner.course(r["courseId"], since, r.get("minScore"))
             found = None if entry is None else [{**entry, "title": r.get("title")}]
         elif r["kind"] == "path":
-            found = learner.path(r["pathId"], since)
+            found = learner.path(r["pathId"], since, cycle)
         else:
             statement = learner.statements(r, since)
             found = None if statement is None else [statement]
@@ -145,11 +149,12 @@ def requirements_met(program: CertificationProgram, learner: Learner, since: str
     return completed
 
 
-def recertification_met(program: CertificationProgram, learner: Learner, since: str) -> list[dict[str, Any]] | None:
-    """The program's recertification training completed after `since`."""
+def recertification_met(program: CertificationProgram, learner: Learner, since: str,
+                        cycle: int = 1) -> list[dict[str, Any]] | None:
+    """The program's recertification training completed after `since` (a path: in the cycle being issued)."""
     if program.recert_course_id:
         entry = learner.course(program.recert_course_id, since)
         return None if entry is None else [{**entry, "recertification": True}]
     if program.recert_path_id:
-        return learner.path(program.recert_path_id, since)
+        return learner.path(program.recert_path_id, since, cycle)
     return None

@@ -5,7 +5,9 @@ program (`T#<t>#CERTS`, `<program>#<issuedAt>#<c>`; one program is a prefix), re
 with the certificates themselves in BatchGetItems of 100 (their status changes; the claims do not). Managers
 export their reports' certificates: the reports (one Query), then each report's certificates (one Query
 each). Up to INLINE_ROWS rows are answered inline; a larger export is written to S3
-(keys.certificate_export_key) and answered with a 302 to a presigned URL.
+(keys.certificate_export_key) and answered with a 302 to a presigned URL. An admin's export of more than
+ASYNC_ROWS certificates (the claims are counted first, reading at most ASYNC_ROWS + 1 of them), or any
+admin export asked with `async=true`, runs in the background instead (export_job): 202 and a status URL.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from chalicelib import aws
 from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import new_id
 from chalicelib.config import settings
-from chalicelib.errors import Forbidden
+from chalicelib.errors import Forbidden, ValidationFailed, field_error
 from chalicelib.store import keys
 from chalicelib.store.models import Certificate, CertificateClaim, User, plain
 
 INLINE_ROWS = 2000  # ≈ 0.6 MB of CSV: well inside Lambda's 6 MB response, fast to build
+ASYNC_ROWS = 20_000  # above: in the background (≈ 200 BatchGetItems would approach API Gateway's 29 s)
 URL_SECONDS = 900
 COLUMNS = ("certificateId", "certificationId", "certificationName", "userId", "learnerName", "status", "cycle",
            "issuedAt", "expiresAt", "contentVersions", "score", "revokedAt")
@@ -56,10 +59,11 @@ def _get(tenant_id: str, ids: list[str]) -> list[Certificate]:
     return [found[i] for i in ids if i in found]
 
 
-def _tenant_certificates(tenant_id: str, program_id: str | None) -> Iterator[Certificate]:
+def _tenant_claims(tenant_id: str, program_id: str | None, limit: int) -> list[str]:
+    """At most `limit` certificate ids of the tenant's claims (GSI1; one program: a prefix)."""
     cond = CertificateClaim.GSI1SK.startswith(keys.tenant_certificates_gsi1sk(program_id)) if program_id else None
-    claims = CertificateClaim.gsi1.query(keys.tenant_certificates_gsi1pk(tenant_id), cond)
-    return _batched(tenant_id, (c.certificate_id for c in claims if isinstance(c, CertificateClaim)))
+    claims = CertificateClaim.gsi1.query(keys.tenant_certificates_gsi1pk(tenant_id), cond, limit=limit)
+    return [c.certificate_id for c in claims if isinstance(c, CertificateClaim)]
 
 
 def _reports_certificates(ctx: TenantContext, program_id: str | None) -> Iterator[Certificate]:
@@ -81,21 +85,33 @@ def render(rows: list[dict[str, Any]], fmt: str) -> str:
     return out.getvalue()
 
 
-def export(ctx: TenantContext, fmt: str, program_id: str | None) -> tuple[str, str | None]:
-    """(body, None) for an inline export, or ("", presigned URL) once it is larger than INLINE_ROWS."""
+def export(ctx: TenantContext, fmt: str, program_id: str | None,
+           asynchronous: bool = False) -> tuple[str, str | None, dict[str, Any] | None]:
+    """(body, None, None) for an inline export, ("", presigned URL, None) once it is larger than INLINE_ROWS,
+    ("", None, status of the background export) above ASYNC_ROWS or when asked (admins)."""
     if ctx.acts_as_admin:
-        certificates = _tenant_certificates(ctx.tenant_id, program_id)
+        from chalicelib.certification import export_job
+
+        if asynchronous:
+            return "", None, export_job.start(ctx, fmt, program_id)
+        ids = _tenant_claims(ctx.tenant_id, program_id, ASYNC_ROWS + 1)
+        if len(ids) > ASYNC_ROWS:
+            return "", None, export_job.start(ctx, fmt, program_id)
+        certificates = _batched(ctx.tenant_id, iter(ids))
     elif ctx.principal.has_role("manager"):
+        if asynchronous:
+            raise ValidationFailed("Background exports are for admins; a manager's export (their reports) is "
+                                   "answered directly.", errors=[field_error("async", "admins only")])
         certificates = _reports_certificates(ctx, program_id)
     else:
         raise Forbidden("Admins and managers export certificates.")
     rows = [row(c) for c in certificates]
     body = render(rows, fmt)
     if len(rows) <= INLINE_ROWS:
-        return body, None
+        return body, None, None
     key = keys.certificate_export_key(ctx.tenant_id, new_id("ex"), fmt)
     content_type = "text/csv" if fmt == "csv" else "application/json"
     aws.s3().put_object(Bucket=settings().bucket_name, Key=key, Body=body.encode(), ContentType=content_type)
     url = aws.s3().generate_presigned_url("get_object", Params={"Bucket": settings().bucket_name, "Key": key},
                                           ExpiresIn=URL_SECONDS)
-    return "", str(url)
+    return "", str(url), None

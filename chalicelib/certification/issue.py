@@ -1,11 +1,13 @@
 """Issue exactly once: completions (courses, paths, xAPI statements) evaluate the programs they touch.
 
-A completion of target X finds the programs counting X with one Query (GSI2 programs_of_target). A program
-whose requirements are all met is issued in ONE transaction: the claim `CERTCLAIM#<program>#<cycle>` in the
-learner's partition (attribute_not_exists: a redelivered or concurrent event loses here and does nothing),
-the certificate (due-date index set), its locator, the program's counts (`ADD counts.active :1`, on the
-program item) and `CertificationIssued`. The next cycle's certificate (renewal) is issued the same way and
-marks the previous one `renewed` in the same transaction (docs/certifications.md, "Cycles").
+A completion of target X finds the programs counting X with one Query (GSI2 programs_of_target; a course: one
+more of the shared library's, whose programs apply where the tenant's catalog has all their courses: one
+BatchGetItem). A program whose requirements are all met is issued in ONE transaction: the claim
+`CERTCLAIM#<program>#<cycle>` in the learner's partition (attribute_not_exists: a redelivered or concurrent event
+loses here and does nothing), the certificate (due-date index set), its locator, the program's counts
+(`ADD counts.active :1` on the program item; a shared program: the tenant's `ProgramCounts` item) and
+`CertificationIssued`. The next cycle's certificate (renewal) is issued the same way and marks the previous one
+`renewed` in the same transaction (docs/certifications.md, "Cycles").
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import observability
-from chalicelib.certification import due
+from chalicelib.certification import due, programs
 from chalicelib.certification.certificates import count_moves
 from chalicelib.certification.criteria import Learner, recertification_met, requirements_met, user_of_agent
-from chalicelib.certification.programs import load_program, target_of
+from chalicelib.certification.programs import is_shared, load_program, target_of
 from chalicelib.clock import new_id, utcnow_iso
 from chalicelib.errors import NotFound
 from chalicelib.events.consumer import EventEnvelope, subscribe
@@ -35,10 +37,14 @@ from chalicelib.store.models import (
 from chalicelib.store.tx import Tx, TxConflict
 
 RENEWABLE = ("expiring", "expired", "recertifying")  # a later cycle may be issued from these
+NOT_IN_LIBRARY = ("lp-", "xact-")  # path ids, activity targets (keys.activity_target_id): no shared program has them
 
 
 def programs_of(tenant_id: str, target_id: str) -> list[ProgramTarget]:
-    return [t for t in ProgramTarget.gsi2.query(keys.programs_of_target_gsi2pk(tenant_id, target_id))
+    """The tenant's programs counting the target, and for a course the shared library's too (one more Query;
+    shared programs count shared-library courses only, so paths and statement activities skip it)."""
+    owners = [tenant_id] + ([] if target_id.startswith(NOT_IN_LIBRARY) else [keys.LIBRARY])
+    return [t for owner in owners for t in ProgramTarget.gsi2.query(keys.programs_of_target_gsi2pk(owner, target_id))
             if isinstance(t, ProgramTarget)]
 
 
@@ -49,12 +55,17 @@ def on_target_completed(tenant_id: str, user_id: str, target_id: str, cause: Eve
     if not entries or not keys.is_safe(user_id):
         return []
     learner = Learner(tenant_id, user_id)
-    issued = []
+    issued, loaded = [], []
     for entry in entries:
         try:
-            program = load_program(tenant_id, entry.program_id)
+            loaded.append(load_program(tenant_id, entry.program_id))
         except NotFound:
             continue  # the index item outlived its program
+    shared = [p for p in loaded if is_shared(p.id)]
+    if shared:  # a shared program applies where all its courses are in the tenant's catalog: one BatchGetItem
+        applying = {p.id for p, _ in programs.applying(tenant_id, shared)}
+        loaded = [p for p in loaded if not is_shared(p.id) or p.id in applying]
+    for program in loaded:
         made = evaluate(program, learner, target_id, cause)
         if made:
             issued.append(made)
@@ -73,10 +84,11 @@ def evaluate(program: CertificationProgram, learner: Learner, target_id: str, ca
         return issue(program, learner, 1, completed, None, cause) if completed else None
     if latest.status not in RENEWABLE:
         return None  # active: certified already; renewed: not the latest; revoked: an admin's decision stands
-    completed = recertification_met(program, learner, latest.issued_at) if recert else None
+    cycle = int(latest.cycle) + 1  # a path counts only if completed in this cycle (PathCompleted's `cycle`)
+    completed = recertification_met(program, learner, latest.issued_at, cycle) if recert else None
     if completed is None and requirement:
-        completed = requirements_met(program, learner, latest.issued_at)
-    return issue(program, learner, int(latest.cycle) + 1, completed, latest, cause) if completed else None
+        completed = requirements_met(program, learner, latest.issued_at, cycle)
+    return issue(program, learner, cycle, completed, latest, cause) if completed else None
 
 
 def _score(completed: list[dict[str, Any]]) -> float | None:
@@ -87,7 +99,7 @@ def _score(completed: list[dict[str, Any]]) -> float | None:
 def issue(program: CertificationProgram, learner: Learner, cycle: int, completed: list[dict[str, Any]],
           previous: Certificate | None, cause: EventEnvelope) -> str | None:
     """One transaction: claim, certificate, locator, counts, event (and the previous cycle renewed)."""
-    tenant_id, user = program.tenant_id, learner.user
+    tenant_id, user = learner.tenant_id, learner.user  # a shared program issues in the learner's tenant
     now, cert_id = utcnow_iso(), new_id("ce")
     today = now[:10]
     expires = due.expiry_day(today, None if program.validity_days is None else int(program.validity_days))
@@ -116,7 +128,7 @@ def issue(program: CertificationProgram, learner: Learner, cycle: int, completed
                              *due.due_actions(previous)],
                   Certificate.version == previous.version, "previous")
     target, counts = count_moves(program.id, tenant_id, moves)
-    tx.update(target, counts, Item.PK.exists(), "program")
+    tx.update(target, counts, None if is_shared(program.id) else Item.PK.exists(), "program")
     detail = {"certificateId": cert_id, "userId": user.id, "certificationId": program.id,
               "certificationName": program.name, "cycle": cycle, "issuedAt": now, "expiresAt": expires,
               "completed": completed, "score": cert.score,

@@ -4,6 +4,10 @@ A program's partition holds the program and one `ProgramTarget` per course, path
 counts (its requirements and its recertification training), each indexed by target (GSI2), so a completion
 finds the programs it touches with one Query. Targets are checked against the tenant's catalog and paths
 in one BatchGetItem, which also reads the tenant (its default reminder offsets).
+
+Shared programs (the operator's, `/v1/library/certifications`) live under the library owner (`LIB#CERTPROG#<p>`,
+ids `sp-…`), require shared-library courses only, and apply in every tenant whose catalog holds all their courses
+(requirements and recertification course): docs/certifications.md, "Shared programs".
 """
 
 from __future__ import annotations
@@ -21,17 +25,36 @@ from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, f
 from chalicelib.events.outbox import event_item
 from chalicelib.lrs.facets import value_hash
 from chalicelib.store import keys, pagination
-from chalicelib.store.models import CatalogEntry, CertificationProgram, Item, LearningPath, ProgramTarget, Tenant, plain
+from chalicelib.store.models import (
+    CatalogEntry,
+    CertificationProgram,
+    Course,
+    Item,
+    LearningPath,
+    ProgramCounts,
+    ProgramTarget,
+    Tenant,
+    plain,
+)
 from chalicelib.store.tx import Tx, TxConflict
 
 STATUSES = ("active", "expiring", "expired", "recertifying", "renewed", "revoked")
+SHARED_ID_PREFIX = "sp"  # the operator's shared programs: `sp-…` (a tenant's: `cp-…`)
 
 
-def to_json(p: CertificationProgram) -> dict[str, Any]:
+def is_shared(program_id: str) -> bool:
+    return program_id.startswith(SHARED_ID_PREFIX + "-")
+
+
+def to_json(p: CertificationProgram, counts_in: ProgramCounts | None = None) -> dict[str, Any]:
+    """A program; a shared one seen by a tenant carries that tenant's counts (`counts_in`) and `shared: true`."""
     recert = ({"courseId": p.recert_course_id} if p.recert_course_id else
               {"pathId": p.recert_path_id} if p.recert_path_id else None)
     counts = plain(p.counts) if p.counts else {}
-    return {"id": p.id, "tenantId": p.tenant_id, "name": p.name, "description": p.description,
+    if counts_in is not None or is_shared(p.id):
+        counts = {s: getattr(counts_in, s, None) for s in STATUSES}
+    return {"id": p.id, "tenantId": None if is_shared(p.id) else p.tenant_id, "shared": is_shared(p.id),
+            "name": p.name, "description": p.description,
             "requirements": [{k: v for k, v in plain(r).items() if k != "target"} for r in p.requirements or []],
             "validityDays": None if p.validity_days is None else int(p.validity_days),
             "reminderDays": [int(d) for d in plain(p.reminder_days or [])], "graceDays": int(p.grace_days or 0),
@@ -41,8 +64,11 @@ def to_json(p: CertificationProgram) -> dict[str, Any]:
 
 
 def load_program(tenant_id: str, program_id: str) -> CertificationProgram:
+    """A tenant's program, or a shared one (by its `sp-` id: the issuer and the jobs load either this way;
+    whether a shared program applies in the tenant is the caller's check: `applying`)."""
+    owner = keys.LIBRARY if is_shared(program_id) else tenant_id
     try:
-        return CertificationProgram.get(keys.cert_program_pk(tenant_id, program_id), keys.CERT_PROGRAM_SK)
+        return CertificationProgram.get(keys.cert_program_pk(owner, program_id), keys.CERT_PROGRAM_SK)
     except (Model.DoesNotExist, ValueError):
         raise NotFound("No such certification program.") from None
 
@@ -64,29 +90,44 @@ def target_of(requirement: dict[str, Any]) -> str:
     return str(requirement.get("courseId") or requirement["pathId"])
 
 
-def _lookup(ctx: TenantContext, courses: set[str], paths: set[str], tenant: bool) -> dict[tuple[str, str], Item]:
-    wanted = [(keys.catalog_pk(ctx.tenant_id), keys.catalog_course_sk(c)) for c in sorted(courses)]
-    wanted += [(keys.path_pk(ctx.tenant_id, p), keys.PATH_SK) for p in sorted(paths)]
-    if tenant:
-        wanted.append((keys.tenant_pk(ctx.tenant_id), keys.TENANT_SK))
+def _course_key(owner: str, course_id: str) -> tuple[str, str]:
+    """Where a requirement's course is checked: the tenant's catalog entry, or the shared library's course."""
+    if owner == keys.LIBRARY:
+        return keys.course_pk(keys.LIBRARY, course_id), keys.COURSE_SK
+    return keys.catalog_pk(owner), keys.catalog_course_sk(course_id)
+
+
+def _lookup(owner: str, courses: set[str], paths: set[str], tenant: bool) -> dict[tuple[str, str], Item]:
+    wanted = [_course_key(owner, c) for c in sorted(courses)]
+    if owner != keys.LIBRARY:
+        wanted += [(keys.path_pk(owner, p), keys.PATH_SK) for p in sorted(paths)]
+        if tenant:
+            wanted.append((keys.tenant_pk(owner), keys.TENANT_SK))
     return {(i.PK, i.SK): i for i in Item.batch_get(wanted)} if wanted else {}
 
 
 class _Found:
-    """The catalog entries, paths and tenant one BatchGetItem read; lookups raise a 400 naming the field."""
+    """The catalog entries (the library's courses), paths and tenant one BatchGetItem read; lookups raise a 400
+    naming the field."""
 
-    def __init__(self, ctx: TenantContext, courses: set[str], paths: set[str], tenant: bool) -> None:
-        self.tenant_id = ctx.tenant_id
-        self.items = _lookup(ctx, courses, paths, tenant)
+    def __init__(self, owner: str, courses: set[str], paths: set[str], tenant: bool) -> None:
+        self.tenant_id = self.owner = owner
+        self.items = _lookup(owner, courses, paths, tenant)
 
-    def course(self, cid: str, where: str) -> CatalogEntry:
-        entry = self.items.get((keys.catalog_pk(self.tenant_id), keys.catalog_course_sk(cid)))
-        if not isinstance(entry, CatalogEntry):
+    def course(self, cid: str, where: str) -> CatalogEntry | Course:
+        entry = self.items.get(_course_key(self.owner, cid))
+        if self.owner == keys.LIBRARY and not isinstance(entry, Course):
+            raise ValidationFailed(f"{cid} is not a shared-library course.",
+                                   errors=[field_error(where, "not in the shared library")])
+        if not isinstance(entry, (CatalogEntry, Course)):
             raise ValidationFailed(f"{cid} is not in this tenant's catalog.",
                                    errors=[field_error(where, "not in the catalog")])
         return entry
 
     def path(self, pid: str, where: str) -> LearningPath:
+        if self.owner == keys.LIBRARY:
+            raise ValidationFailed("Shared programs count shared-library courses only.",
+                                   errors=[field_error(where, "the shared library has no paths")])
         item = self.items.get((keys.path_pk(self.tenant_id, pid), keys.PATH_SK))
         if not isinstance(item, LearningPath):
             raise ValidationFailed(f"{pid} is not a learning path of this tenant.",
@@ -100,6 +141,9 @@ class _Found:
 
 
 def _requirement(r: Any, where: str, found: _Found) -> dict[str, Any]:
+    if found.owner == keys.LIBRARY and r.kind != "course":
+        raise ValidationFailed("Shared programs count shared-library courses only.",
+                               errors=[field_error(f"{where}.kind", "only course requirements in shared programs")])
     if r.kind == "course":
         doc: dict[str, Any] = {"kind": "course", "courseId": r.courseId,
                                "title": found.course(r.courseId, f"{where}.courseId").title}
@@ -114,7 +158,7 @@ def _requirement(r: Any, where: str, found: _Found) -> dict[str, Any]:
     return doc
 
 
-def _check(ctx: TenantContext, body: Any, fields: set[str], current: CertificationProgram | None
+def _check(owner: str, body: Any, fields: set[str], current: CertificationProgram | None
            ) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None, list[int] | None]:
     """(requirements, recertification, default reminder days) as stored, targets checked: 400 naming the field."""
     reqs = body.requirements if "requirements" in fields else None
@@ -122,7 +166,7 @@ def _check(ctx: TenantContext, body: Any, fields: set[str], current: Certificati
     courses = {r.courseId for r in reqs or [] if r.kind == "course"} | {getattr(recert, "courseId", None)}
     paths = {r.pathId for r in reqs or [] if r.kind == "path"} | {getattr(recert, "pathId", None)}
     need_tenant = current is None and body.reminderDays is None
-    found = _Found(ctx, {c for c in courses if c}, {p for p in paths if p}, need_tenant)
+    found = _Found(owner, {c for c in courses if c}, {p for p in paths if p}, need_tenant)
     stored: list[dict[str, Any]] | None = None
     if reqs is not None:
         stored, seen = [], set()
@@ -160,36 +204,101 @@ def targets(program: CertificationProgram) -> dict[str, ProgramTarget]:
 
 def create_program(ctx: TenantContext, body: Any) -> dict[str, Any]:
     _require_admin(ctx)
-    requirements, recert, default = _check(ctx, body, set(body.model_fields_set) | {"requirements"}, None)
-    now, program_id = utcnow_iso(), new_id("cp")
+    return _create(ctx.tenant_id, body, ctx.principal.subject, ctx.correlation_id)
+
+
+def _create(owner: str, body: Any, actor: str, correlation_id: str) -> dict[str, Any]:
+    requirements, recert, default = _check(owner, body, set(body.model_fields_set) | {"requirements"}, None)
+    now, program_id = utcnow_iso(), new_id(SHARED_ID_PREFIX if owner == keys.LIBRARY else "cp")
     reminders = sorted(set(body.reminderDays if body.reminderDays is not None else default or []), reverse=True)
     program = CertificationProgram(
-        PK=keys.cert_program_pk(ctx.tenant_id, program_id), SK=keys.CERT_PROGRAM_SK,
-        GSI1PK=keys.cert_programs_gsi1pk(ctx.tenant_id), GSI1SK=keys.cert_programs_gsi1sk(now, program_id),
-        id=program_id, tenant_id=ctx.tenant_id, name=body.name, description=body.description,
+        PK=keys.cert_program_pk(owner, program_id), SK=keys.CERT_PROGRAM_SK,
+        GSI1PK=keys.cert_programs_gsi1pk(owner), GSI1SK=keys.cert_programs_gsi1sk(now, program_id),
+        id=program_id, tenant_id=owner, name=body.name, description=body.description,
         requirements=requirements, validity_days=body.validityDays, reminder_days=reminders,
         grace_days=body.graceDays, recert_course_id=(recert or {}).get("courseId"),
         recert_path_id=(recert or {}).get("pathId"), status="active", counts={s: 0 for s in STATUSES},
-        created_by=ctx.principal.subject, created_at=now, updated_at=now, version=1)
+        created_by=actor, created_at=now, updated_at=now, version=1)
     tx = Tx()
     tx.put(program, Item.PK.does_not_exist(), "program")
     for target in targets(program).values():
         tx.put(target)
-    tx.put(event_item(ctx.tenant_id, "CertificationProgramCreated", {"program": to_json(program)},
-                      actor=ctx.principal.subject, correlation_id=ctx.correlation_id))
+    tx.put(event_item(None if owner == keys.LIBRARY else owner, "CertificationProgramCreated",
+                      {"program": to_json(program)}, actor=actor, correlation_id=correlation_id))
     tx.commit()
     return to_json(program)
 
 
 def get_program(ctx: TenantContext, program_id: str) -> dict[str, Any]:
     require_reader(ctx)
-    return to_json(load_program(ctx.tenant_id, program_id))
+    program = load_program(ctx.tenant_id, program_id)
+    if not is_shared(program_id):
+        return to_json(program)
+    shared = applying(ctx.tenant_id, [program])
+    if not shared:
+        raise NotFound("No such certification program.")
+    return to_json(*shared[0])
 
 
 def list_programs(ctx: TenantContext, query: Any) -> dict[str, Any]:
+    """The tenant's own programs (paged), and on the first page the shared ones that apply (`shared: true`)."""
     require_reader(ctx)
     listing = partial(CertificationProgram.gsi1.query, keys.cert_programs_gsi1pk(ctx.tenant_id))
-    return pagination.page(listing, f"certifications|{ctx.tenant_id}", query, to_json, CertificationProgram)
+    page = pagination.page(listing, f"certifications|{ctx.tenant_id}", query, to_json, CertificationProgram)
+    if not query.cursor:
+        library = [p for p in CertificationProgram.gsi1.query(keys.cert_programs_gsi1pk(keys.LIBRARY))
+                   if isinstance(p, CertificationProgram) and p.status == "active"]
+        page["items"] = [to_json(p, c) for p, c in applying(ctx.tenant_id, library)] + page["items"]
+    return page
+
+
+def courses_of(program: CertificationProgram) -> set[str]:
+    """The courses a shared program needs in a tenant's catalog: its requirements and recertification course."""
+    found = {str(plain(r)["courseId"]) for r in program.requirements or [] if plain(r).get("courseId")}
+    return found | ({str(program.recert_course_id)} if program.recert_course_id else set())
+
+
+def applying(tenant_id: str, shared: list[CertificationProgram]
+             ) -> list[tuple[CertificationProgram, ProgramCounts | None]]:
+    """The shared programs that apply in the tenant (all their courses are in its catalog: granted), each with
+    the tenant's counts item: ONE BatchGetItem (catalog entries + counts items), none without programs."""
+    if not shared:
+        return []
+    wanted = {(keys.catalog_pk(tenant_id), keys.catalog_course_sk(c)) for p in shared for c in courses_of(p)}
+    wanted |= {(keys.cert_program_pk(tenant_id, p.id), keys.CERT_COUNTS_SK) for p in shared}
+    got = {(i.PK, i.SK): i for i in Item.batch_get(sorted(wanted))}
+    result = []
+    for p in shared:
+        if all(isinstance(got.get((keys.catalog_pk(tenant_id), keys.catalog_course_sk(c))), CatalogEntry)
+               for c in courses_of(p)):
+            counts = got.get((keys.cert_program_pk(tenant_id, p.id), keys.CERT_COUNTS_SK))
+            result.append((p, counts if isinstance(counts, ProgramCounts) else None))
+    return result
+
+
+# -- the operator's shared programs (`/v1/library/certifications`) ---------------------------------------
+def create_library_program(body: Any, actor: str, correlation_id: str) -> dict[str, Any]:
+    return _create(keys.LIBRARY, body, actor, correlation_id)
+
+
+def _load_library(program_id: str) -> CertificationProgram:
+    if not is_shared(program_id):
+        raise NotFound("No such certification program.")
+    return load_program(keys.LIBRARY, program_id)
+
+
+def get_library_program(program_id: str) -> dict[str, Any]:
+    """The operator's view: the definition (counts are per tenant, on the tenant's view)."""
+    return to_json(_load_library(program_id))
+
+
+def list_library_programs(query: Any) -> dict[str, Any]:
+    listing = partial(CertificationProgram.gsi1.query, keys.cert_programs_gsi1pk(keys.LIBRARY))
+    return pagination.page(listing, "certifications|library", query, to_json, CertificationProgram)
+
+
+def update_library_program(program_id: str, body: Any) -> dict[str, Any]:
+    return _update(keys.LIBRARY, _load_library(program_id), body)
 
 
 _SIMPLE = {"name": "name", "description": "description", "validityDays": "validity_days",
@@ -217,13 +326,18 @@ def _actions(program: CertificationProgram, body: Any, fields: set[str], require
 def update_program(ctx: TenantContext, program_id: str, body: Any) -> dict[str, Any]:
     """A merge patch; new rules apply to certificates issued from now on (issued ones keep theirs)."""
     _require_admin(ctx)
+    if is_shared(program_id):
+        raise Forbidden("Shared certification programs are the operator's: tenants cannot change them.")
+    return _update(ctx.tenant_id, load_program(ctx.tenant_id, program_id), body)
+
+
+def _update(owner: str, program: CertificationProgram, body: Any) -> dict[str, Any]:
     fields = set(body.model_fields_set)
     for name in ("name", "requirements", "graceDays", "status", "reminderDays"):
         if name in fields and getattr(body, name) is None:
             raise ValidationFailed(f"{name} cannot be null.", errors=[field_error(name, "null")])
-    program = load_program(ctx.tenant_id, program_id)
     before = targets(program)
-    requirements, recert, _ = _check(ctx, body, fields, program)
+    requirements, recert, _ = _check(owner, body, fields, program)
     actions = _actions(program, body, fields, requirements, recert)
     if not actions:
         return to_json(program)

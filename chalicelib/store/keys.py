@@ -96,7 +96,9 @@ PATH_SK = "PATH"
 CMI5_FETCH_SK = "CMI5FETCH"
 CERT_PROGRAM_SK = "CERTPROG"
 CERTIFICATE_SK = "CERT"
+CERT_COUNTS_SK = "CERTCOUNTS"  # a shared program's counts in one tenant (in cert_program_pk(tenant, program))
 CERT_ID_SK = "CERTID"
+CERT_EXPORT_SK = "CERTEXPORT"  # an asynchronous certificate export (certification.export_job)
 CERT_DUE_SHARDS = 16
 JOB_STATE_SK = "JOBSTATE"
 XAPI_FORWARDING_SK = "XFWD"
@@ -518,6 +520,14 @@ def path_done_sk(path_id: str) -> str:
     return f"PATHDONE#{_seg(path_id)}"
 
 
+def path_done_cycle_sk(path_id: str, cycle: float | None) -> str:
+    """The user completed the path in a recertification cycle (> 1: `PATHDONE#<p>#<cycle>`, once per cycle);
+    no cycle or 1: the plain record, so completions recorded before cycles existed stay valid."""
+    if not cycle or int(cycle) <= 1:
+        return path_done_sk(path_id)
+    return f"{path_done_sk(path_id)}#{int(cycle)}"
+
+
 def cmi5_fetch_pk(tenant_id: str, token_id: str) -> str:
     """A cmi5 fetch token's one use, and the AU session its LRS credential serves (content.cmi5)."""
     return f"{_tenant(tenant_id)}CMI5FETCH#{_seg(token_id)}"
@@ -597,21 +607,23 @@ def lrs_document_key(tenant_id: str, content_hash: str) -> str:
 
 
 # certifications (docs/certifications.md)
-def cert_program_pk(tenant_id: str, program_id: str) -> str:
-    return f"{_tenant(tenant_id)}CERTPROG#{_seg(program_id)}"
+def cert_program_pk(owner: str, program_id: str) -> str:
+    """A tenant's program, or (owner LIBRARY: `LIB#CERTPROG#<p>`) the operator's shared one."""
+    return f"{_owner(owner)}CERTPROG#{_seg(program_id)}"
 
 
-def cert_programs_gsi1pk(tenant_id: str) -> str:
-    return f"{_tenant(tenant_id)}CERTPROGS"
+def cert_programs_gsi1pk(owner: str) -> str:
+    return f"{_owner(owner)}CERTPROGS"
 
 
 def cert_programs_gsi1sk(created_at: str, program_id: str) -> str:
     return f"{created_at}#{_seg(program_id)}"
 
 
-def programs_of_target_gsi2pk(tenant_id: str, target_id: str) -> str:
-    """The programs that require a course or a path (a completion looks them up: one Query)."""
-    return f"{_tenant(tenant_id)}CPROGS#{_seg(target_id)}"
+def programs_of_target_gsi2pk(owner: str, target_id: str) -> str:
+    """The programs that require a course or a path (a completion looks them up: one Query; a course's
+    completion also queries the shared library's, owner LIBRARY: `LIB#CPROGS#<c>`)."""
+    return f"{_owner(owner)}CPROGS#{_seg(target_id)}"
 
 
 def program_sk(program_id: str) -> str:
@@ -663,6 +675,16 @@ def certificate_pdf_key(tenant_id: str, certificate_id: str, version: int = 1) -
 
 def certificate_export_key(tenant_id: str, export_id: str, extension: str) -> str:
     return f"exports/{_seg(tenant_id)}/certificates/{_seg(export_id)}.{_seg(extension)}"
+
+
+def certificate_export_pk(tenant_id: str, export_id: str) -> str:
+    """An asynchronous certificate export's item (status, cursor, rows; certification.export_job)."""
+    return f"{_tenant(tenant_id)}CERTEXPORT#{_seg(export_id)}"
+
+
+def certificate_export_part_key(tenant_id: str, export_id: str, number: int) -> str:
+    """S3: chunk n of an asynchronous export, concatenated into certificate_export_key at the end."""
+    return f"exports/{_seg(tenant_id)}/certificates/{_seg(export_id)}.parts/{number:06d}"
 
 
 # certifications, core (docs/certifications.md): program targets, claims by program, the tenant's certificates

@@ -443,6 +443,7 @@ class PathMember(Item, discriminator="PathMember"):
 class PathCompletion(Item, discriminator="PathCompletion"):
     path_id = UnicodeAttribute()
     completed_at = UnicodeAttribute()
+    cycle = NumberAttribute(null=True)  # a recertification cycle (> 1): keys.path_done_cycle_sk
 
 
 class Cmi5Fetch(Item, discriminator="Cmi5Fetch"):
@@ -629,6 +630,26 @@ class CertificateLocator(Item, discriminator="CertificateLocator"):
     tenant_id = UnicodeAttribute()
 
 
+class CertificateExport(Item, discriminator="CertificateExport"):
+    """An asynchronous certificate export (certification.export_job): running -> completed. `chunks` counts the
+    chunk objects written; `cursor` (JSON of the claims Query's LastEvaluatedKey) says where the next starts."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    format = UnicodeAttribute()  # csv | json
+    program_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # running | completed
+    requested_by = UnicodeAttribute()
+    chunks = NumberAttribute(default=0)
+    rows = NumberAttribute(default=0)
+    cursor = UnicodeAttribute(null=True)
+    object_key = UnicodeAttribute(null=True)  # the finished file (keys.certificate_export_key)
+    size_bytes = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+
+
 class JobState(Item, discriminator="JobState"):
     """A scheduled job's progress: the last day it finished (keys.job_state_pk), to catch up missed days."""
 
@@ -643,3 +664,15 @@ class ProgramTarget(Item, discriminator="ProgramTarget"):
     program_id = UnicodeAttribute()
     target_id = UnicodeAttribute()
     role = UnicodeAttribute()  # requirement | recertification
+
+
+class ProgramCounts(Item, discriminator="ProgramCounts"):
+    """A shared (library) program's certificates by status in ONE tenant (keys.cert_program_pk(tenant, program) /
+    CERT_COUNTS_SK): created by the first issue's `ADD` (top-level counters, so no map must exist first)."""
+
+    active = NumberAttribute(null=True)
+    expiring = NumberAttribute(null=True)
+    expired = NumberAttribute(null=True)
+    recertifying = NumberAttribute(null=True)
+    renewed = NumberAttribute(null=True)
+    revoked = NumberAttribute(null=True)

@@ -787,12 +787,58 @@ def _issued_to_revoke(w: CostWorld) -> None:
     _issue_to(w, w.extra["learner"], "to_revoke")
 
 
+def _library_program(w: CostWorld) -> None:
+    """A shared certification program on the library course, which is granted to the world's tenant (so the
+    tenant's listing shows it: its catalog entry and counts in one BatchGetItem)."""
+    _library(w)
+    if "lib_program" not in w.extra:
+        w.api.call("POST", f"{LIB}/{w.extra['lib']}/grants", w.operator, {"tenantId": w.tenant["id"]})
+        body = {"name": "Cost Shared", "requirements": [{"kind": "course", "courseId": w.extra["lib"]}]}
+        made = w.api.call("POST", "/v1/library/certifications", w.operator, body)
+        assert made.status_code == 201, made.body
+        w.extra["lib_program"] = w.api.json(made)["id"]
+
+
+def _programs_and_shared(w: CostWorld) -> None:
+    _program(w)
+    _library_program(w)
+
+
+def _library_program_body(w: CostWorld) -> dict[str, Any]:
+    return {"name": "Cost Shared 2", "requirements": [{"kind": "course", "courseId": w.extra["lib"]}]}
+
+
+def _finished_export(w: CostWorld) -> None:
+    """A completed background certificate export of the tenant (the item, as export_job leaves it)."""
+    from chalicelib.clock import new_id, utcnow_iso
+    from chalicelib.store import keys
+    from chalicelib.store.models import CertificateExport
+
+    export_id, now = new_id("ex"), utcnow_iso()
+    t = w.tenant["id"]
+    CertificateExport(PK=keys.certificate_export_pk(t, export_id), SK=keys.CERT_EXPORT_SK, id=export_id,
+                      tenant_id=t, format="csv", status="completed", requested_by="us-cost", rows=3,
+                      chunks=1, object_key=keys.certificate_export_key(t, export_id, "csv"), size_bytes=300,
+                      created_at=now, updated_at=now, completed_at=now).save()
+    w.extra["export"] = export_id
+
+
 def _certification_scenarios() -> tuple[Scenario, ...]:
     p = "/v1/tenants/{tenantId}/certifications"
+    lib = "/v1/library/certifications"
     return (
+        Scenario("POST", lib, _at("POST", lib, "operator", body=_library_program_body), _library,
+                 note="the library course checked (one BatchGetItem); program, target, event"),
+        Scenario("GET", lib, _at("GET", lib, "operator"), _library_program, note="one Query (GSI1)"),
+        Scenario("GET", lib + "/{certificationId}", _at("GET", lib + "/{lib_program}", "operator"), _library_program),
+        Scenario("PATCH", lib + "/{certificationId}", _at("PATCH", lib + "/{lib_program}", "operator",
+                                                          body=lambda w: {"name": "Shared Renamed"}), _library_program,
+                 note="a new name: read, then a conditional UpdateItem"),
         Scenario("POST", p, _at("POST", T + "/certifications", body=_program_body, keep=_keep(program="id")), _learning,
                  note="catalog entries + tenant (default reminders) in one BatchGetItem; program, targets, event"),
-        Scenario("GET", p, _at("GET", T + "/certifications"), _program, note="one Query (GSI1)"),
+        Scenario("GET", p, _at("GET", T + "/certifications"), _programs_and_shared,
+                 note="own programs (one Query) + the library's (one Query) + catalog entries and counts of the "
+                      "shared ones (one BatchGetItem)"),
         Scenario("GET", p + "/{certificationId}", _at("GET", T + "/certifications/{program}"), _program,
                  note="the program with its counts"),
         Scenario("PATCH", p + "/{certificationId}", _at("PATCH", T + "/certifications/{program}",
@@ -807,6 +853,9 @@ def _certification_scenarios() -> tuple[Scenario, ...]:
                  _issued_to_revoke, note="certificate read; certificate + counts + event in one transaction"),
         Scenario("GET", "/v1/tenants/{tenantId}/certificates/export", _at("GET", T + "/certificates/export?format=csv"),
                  _issued_to_revoke, note="admin, 2 certificates: claims Query (GSI1) + one BatchGetItem"),
+        Scenario("GET", "/v1/tenants/{tenantId}/certificates/exports/{exportId}",
+                 _at("GET", T + "/certificates/exports/{export}"), _finished_export,
+                 note="completed: the export item; the presigned URL is signed locally"),
     )
 
 

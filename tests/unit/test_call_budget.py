@@ -198,9 +198,16 @@ BUDGETS: dict[str, dict[str, int]] = {
     # certification programs: targets checked (catalog entries, paths) with the tenant's default reminders in one
     # BatchGetItem, then program + one target item per course + event in one transaction
     "POST /v1/tenants/{tenantId}/certifications": {"BatchGetItem": 1, TX: 1},
-    "GET /v1/tenants/{tenantId}/certifications": {QUERY: 1},
+    # the tenant's own programs, the library's shared ones, and (when there are shared ones) whether they apply
+    # (the tenant's catalog entries of their courses) with the tenant's counts, in one BatchGetItem
+    "GET /v1/tenants/{tenantId}/certifications": {QUERY: 2, "BatchGetItem": 1},
     "GET /v1/tenants/{tenantId}/certifications/{certificationId}": {GET: 1},  # counts by status included
     "PATCH /v1/tenants/{tenantId}/certifications/{certificationId}": {GET: 1, UPDATE: 1},  # targets unchanged
+    # shared (operator) programs: library courses checked in one BatchGetItem, as a tenant's own programs
+    "POST /v1/library/certifications": {"BatchGetItem": 1, TX: 1},
+    "GET /v1/library/certifications": {QUERY: 1},
+    "GET /v1/library/certifications/{certificationId}": {GET: 1},
+    "PATCH /v1/library/certifications/{certificationId}": {GET: 1, UPDATE: 1},
     # an admin naming a user: the user (an unknown one is a 404), then one Query of the user's certificates
     "GET /v1/tenants/{tenantId}/users/{userId}/certificates": {GET: 1, QUERY: 1},
     "GET /v1/tenants/{tenantId}/certificates/{certificateId}": {GET: 1},
@@ -208,6 +215,8 @@ BUDGETS: dict[str, dict[str, int]] = {
     "POST /v1/tenants/{tenantId}/certificates/{certificateId}/revoke": {GET: 1, TX: 1},
     # the tenant's certificates by program (the claims' GSI1), their current state in BatchGetItems of 100
     "GET /v1/tenants/{tenantId}/certificates/export": {QUERY: 1, "BatchGetItem": 1},
+    # a background export's status: its item (a completed one's URL is signed locally)
+    "GET /v1/tenants/{tenantId}/certificates/exports/{exportId}": {GET: 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload

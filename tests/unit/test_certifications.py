@@ -260,3 +260,317 @@ def test_programs_are_read_by_admins_and_managers_and_patched_by_admins(api, wor
 
     assert [t.program_id for t in issue.programs_of(world["t"], world["courses"][1])] == [program["id"]]
     assert issue.programs_of(world["t"], world["courses"][0]) == []
+
+
+def test_a_recertification_path_completed_in_cycle_2_issues_the_next_cycle(api, world):
+    """Path completions are recorded once per cycle: a learner who completed the recertification path before
+    completes it again in cycle 2 (enrolled by the reminders job) -> PathCompleted(cycle 2) -> cycle 2."""
+    from datetime import date, timedelta
+
+    from chalicelib.store import keys
+    from chalicelib.store.models import PathCompletion
+    from tests.unit.test_certification_reminders import run
+
+    t, admin, learner = world["t"], world["admin"], world["learner"]
+    course = api.json(api.call("POST", f"/v1/tenants/{t}/courses", admin, {"title": "Refresher"}))
+    n = add_version(t, course["id"])
+    api.call("POST", f"/v1/tenants/{t}/courses/{course['id']}/versions/{n}/publish", admin)
+    steps = [world["courses"][1], course["id"]]
+    path = api.json(api.call("POST", f"/v1/tenants/{t}/paths", admin, {"title": "Recertify", "courses": [
+        {"courseId": steps[0], "prerequisites": []}, {"courseId": steps[1], "prerequisites": [steps[0]]}]}))
+    program = _program(api, world, recertification={"pathId": path["id"]})
+    stream = Stream(api)
+    # cycle 1: the requirement; the learner also completes the recertification path (PATHDONE#<p>, cycle 1)
+    _complete(api, world, _enroll(api, world, learner["id"], world["courses"][0])["id"])
+    on_path = api.json(api.call("POST", f"/v1/tenants/{t}/enrollments", admin,
+                                {"userId": learner["id"], "pathId": path["id"]}))["enrollments"]
+    for e in on_path:
+        _complete(api, world, e["id"])
+    for _ in range(3):
+        stream.drain()
+    [cert] = _certificates(api, world, learner["id"])
+    assert (cert["cycle"], cert["status"], cert["certificationId"]) == (1, "active", program["id"])
+    PathCompletion.get(keys.user_pk(t, learner["id"]), keys.path_done_sk(path["id"]))  # cycle 1's plain key
+
+    expires = date.fromisoformat(cert["expiresAt"])
+    for days in (90, 60, 30, 0):
+        run((expires - timedelta(days=days)).isoformat())
+    [expired] = _certificates(api, world, learner["id"])
+    assert expired["status"] == "recertifying"
+    enrollments = api.json(api.call("GET", f"/v1/tenants/{t}/users/{learner['id']}/enrollments", admin))["items"]
+    recert = {e["courseId"]: e for e in enrollments if e["source"] == "recertification"}
+    assert set(recert) == set(steps) and {e["pathId"] for e in recert.values()} == {path["id"]}
+
+    _complete(api, world, recert[steps[0]]["id"])
+    for _ in range(3):
+        stream.drain()
+    assert [c["cycle"] for c in _certificates(api, world, learner["id"])] == [1]  # half the path: nothing yet
+    _complete(api, world, recert[steps[1]]["id"])
+    for _ in range(3):
+        stream.drain()
+    certs = {c["cycle"]: c for c in _certificates(api, world, learner["id"])}
+    assert certs[2]["status"] == "active" and certs[1]["status"] == "renewed"
+    assert {c["enrollmentId"] for c in certs[2]["completed"]} == {e["id"] for e in recert.values()}
+    assert {c["pathId"] for c in certs[2]["completed"]} == {path["id"]}
+    done = PathCompletion.get(keys.user_pk(t, learner["id"]), keys.path_done_cycle_sk(path["id"], 2))
+    assert done.cycle == 2 and done.SK == f"PATHDONE#{path['id']}#2"
+    shown = api.json(api.call("GET", f"/v1/tenants/{t}/certifications/{program['id']}", admin))
+    assert shown["counts"]["active"] == 1 and shown["counts"]["renewed"] == 1
+    for _ in range(2):  # redelivered completions issue nothing more
+        stream.drain()
+    assert len(_certificates(api, world, learner["id"])) == 2
+
+
+def _seed_certificates(tenant_id: str, program_id: str, n: int) -> set[str]:
+    """n certificates with their claims (the tenant's GSI1 collection), written directly: exports read them."""
+    from chalicelib.clock import new_id
+    from chalicelib.store import keys
+    from chalicelib.store.models import Certificate, CertificateClaim
+
+    ids = set()
+    with Certificate.batch_write() as batch:
+        for i in range(n):
+            cid, user_id, at = new_id("ce"), f"us-seed{i:04d}", f"2026-01-01T00:00:{i % 60:02d}Z"
+            ids.add(cid)
+            batch.save(Certificate(PK=keys.certificate_pk(tenant_id, cid), SK=keys.CERTIFICATE_SK, id=cid,
+                                   tenant_id=tenant_id, user_id=user_id, learner_name=f"Learner, \"{i}\"",
+                                   program_id=program_id, program_name="Seeded", status="active", issued_at=at,
+                                   expires_at="2027-01-01", completed=[{"courseId": "co-x", "version": 2}]))
+            batch.save(CertificateClaim(PK=keys.user_pk(tenant_id, user_id), SK=keys.cert_claim_sk(program_id, 1),
+                                        GSI1PK=keys.tenant_certificates_gsi1pk(tenant_id),
+                                        GSI1SK=keys.tenant_certificates_gsi1sk(program_id, at, cid),
+                                        certificate_id=cid))
+    return ids
+
+
+def _export_object(tenant_id: str, export_id: str, fmt: str) -> tuple[bytes, str]:
+    from chalicelib import aws
+    from chalicelib.config import settings
+    from chalicelib.store import keys
+
+    got = aws.s3().get_object(Bucket=settings().bucket_name, Key=keys.certificate_export_key(tenant_id, export_id, fmt))
+    return got["Body"].read(), str(got["ETag"])
+
+
+def test_large_exports_run_in_the_background_chunk_by_chunk_into_one_multipart_file(api, world, monkeypatch):
+    import moto.s3.models
+
+    from chalicelib import aws
+    from chalicelib.certification import export_job, exports
+    from chalicelib.config import settings
+    from tests.unit.test_user_imports import pump
+
+    t, admin = world["t"], world["admin"]
+    seeded = _seed_certificates(t, "cp-seeded", 25)
+    base = f"/v1/tenants/{t}/certificates/export"
+    # under the threshold: synchronous, as before
+    monkeypatch.setattr(exports, "ASYNC_ROWS", 25)
+    inline = api.call("GET", base + "?format=json", admin)
+    assert inline.status_code == 200 and {r["certificateId"] for r in api.json(inline)["items"]} == seeded
+    # above it: 202, a Location to the status, the work chunk by chunk on the queue
+    monkeypatch.setattr(exports, "ASYNC_ROWS", 10)
+    monkeypatch.setattr(export_job, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(export_job, "PART_BYTES", 600)  # several multipart parts ...
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 256)  # ... which moto accepts at this size
+    monkeypatch.setattr(export_job, "TIME_SHARE", 0)  # one chunk per invocation: every hand-on is exercised
+    from tests.unit.callcount import counting
+
+    with counting() as calls:
+        started = api.call("GET", base + "?format=csv", admin)
+    assert started.status_code == 202, started.body
+    # counted the claims (at most ASYNC_ROWS + 1: one Query page), then the export item and the first message
+    assert calls.dynamodb == {"Query": 1, "PutItem": 1} and calls.of("sqs")["SendMessage"] == 1
+    doc = api.json(started)
+    assert started.headers["Location"] == f"/v1/tenants/{t}/certificates/exports/{doc['id']}"
+    assert (doc["status"], doc["rows"], doc["format"]) == ("running", 0, "csv")
+    running = api.json(api.call("GET", started.headers["Location"], admin))
+    assert running["status"] == "running" and "url" not in running
+    kept: list[dict[str, Any]] = []
+    with counting() as calls:
+        assert pump(api, keep=kept) >= 7  # 25 rows in chunks of 4: 7 chunks, one invocation each
+    # per chunk: the item (GetItem), a claims Query, one BatchGetItem (<= 100 certificates), the UpdateItem
+    assert calls.dynamodb == {"GetItem": 7, "Query": 7, "BatchGetItem": 7, "UpdateItem": 8}
+    s3 = calls.of("s3")
+    assert s3["PutObject"] == 7 and s3["GetObject"] == 7 and s3["UploadPart"] >= 3 and s3["DeleteObjects"] == 1
+    done = api.call("GET", started.headers["Location"], admin)
+    assert done.status_code == 200
+    status = api.json(done)
+    assert (status["status"], status["rows"], status["chunks"]) == ("completed", 25, 7)
+    assert status["url"].startswith("http") and status["expiresIn"] == export_job.URL_SECONDS
+    data, etag = _export_object(t, doc["id"], "csv")
+    assert etag.strip('"').rsplit("-", 1)[1] not in ("", "1")  # a multipart object of several parts
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert {r["certificateId"] for r in rows} == seeded and len(rows) == 25
+    assert data.decode().count("certificateId,") == 1 and rows[0]["contentVersions"] == "co-x@v2"
+    assert status["sizeBytes"] == len(data)
+    leftovers = aws.s3().list_objects_v2(Bucket=settings().bucket_name,
+                                         Prefix=f"exports/{t}/certificates/{doc['id']}.parts/")
+    assert leftovers.get("KeyCount", 0) == 0
+    # a redelivered message changes nothing
+    [third] = [m for m in kept if m.get("certificateExport", {}).get("chunk") == 3]
+    event = api.client.events.generate_sqs_event(message_bodies=[json.dumps(third)], queue_name="uploads")
+    api.client.lambda_.invoke("on_package_uploaded", event)
+    again = api.json(api.call("GET", started.headers["Location"], admin))
+    assert (again["rows"], again["chunks"]) == (25, 7)
+    assert _export_object(t, doc["id"], "csv")[0] == data
+
+    # ?async=true under the threshold, JSON, one program, everything in one invocation
+    monkeypatch.setattr(exports, "ASYNC_ROWS", 20_000)
+    monkeypatch.setattr(export_job, "TIME_SHARE", 0.6)
+    asked = api.call("GET", base + "?format=json&certificationId=cp-seeded&async=true", admin)
+    assert asked.status_code == 202
+    assert pump(api) >= 1
+    finished = api.json(api.call("GET", asked.headers["Location"], admin))
+    assert finished["status"] == "completed" and finished["rows"] == 25
+    items = json.loads(_export_object(t, finished["id"], "json")[0])["items"]
+    assert {r["certificateId"] for r in items} == seeded
+    # managers' exports stay synchronous; others cannot read an export's status
+    refused = api.call("GET", base + "?format=json&async=true", world["manager_token"])
+    assert refused.status_code == 400 and "async" in refused.body.decode()
+    assert api.call("GET", asked.headers["Location"], world["manager_token"]).status_code == 404
+    assert api.call("GET", asked.headers["Location"], world["token"]).status_code == 404
+    assert api.call("GET", f"/v1/tenants/{t}/certificates/exports/ex-missing", admin).status_code == 404
+
+
+# -- shared (operator) programs: apply in every tenant whose catalog has all their courses ---------------
+LIBC = "/v1/library/certifications"
+
+
+def _library_course(api, title):
+    course = api.json(api.call("POST", "/v1/library/courses", api.operator, {"title": title}))
+    n = add_version("library", course["id"])
+    resp = api.call("POST", f"/v1/library/courses/{course['id']}/versions/{n}/publish", api.operator)
+    assert resp.status_code == 200, resp.body
+    return course["id"]
+
+
+def _grant(api, course_id, tenant_id):
+    resp = api.call("POST", f"/v1/library/courses/{course_id}/grants", api.operator, {"tenantId": tenant_id})
+    assert resp.status_code == 201, resp.body
+
+
+@pytest.fixture()
+def shared(api, world):
+    """A shared program on two library courses (requirement + recertification), both granted to the world's
+    tenant; a second tenant granted only the requirement (so the program does not apply there)."""
+    req, recert = _library_course(api, "Shared Safety"), _library_course(api, "Shared Safety Refresher")
+    for c in (req, recert):
+        _grant(api, c, world["t"])
+    partial_tenant = api.make_tenant()["id"]
+    _grant(api, req, partial_tenant)
+    body = {"name": "Operator Safety Certified", "requirements": [{"kind": "course", "courseId": req}],
+            "validityDays": 365, "recertification": {"courseId": recert}}
+    resp = api.call("POST", LIBC, api.operator, body)
+    assert resp.status_code == 201, resp.body
+    program = api.json(resp)
+    assert program["id"].startswith("sp-") and program["shared"] is True and resp.headers["Location"].endswith(
+        program["id"])
+    return {"program": program, "course": req, "recert": recert, "partial": partial_tenant}
+
+
+def test_a_shared_program_issues_in_the_granted_tenant_with_its_own_counts(api, world, shared):
+    from chalicelib.store import keys
+    from chalicelib.store.models import CertificationProgram, ProgramCounts
+
+    program, course = shared["program"], shared["course"]
+    _complete(api, world, _enroll(api, world, world["learner"]["id"], course)["id"])
+    stream = Stream(api)
+    for _ in range(3):
+        stream.drain()
+    certs = _certificates(api, world, world["learner"]["id"])
+    assert len(certs) == 1
+    cert = certs[0]
+    assert (cert["tenantId"], cert["certificationId"], cert["certificationName"], cert["cycle"]) == (
+        world["t"], program["id"], "Operator Safety Certified", 1)
+    assert cert["completed"][0]["courseId"] == course
+    # counts: the tenant's own ProgramCounts item; the library program item is never written by issuing
+    counts = ProgramCounts.get(keys.cert_program_pk(world["t"], program["id"]), keys.CERT_COUNTS_SK)
+    assert int(counts.active) == 1
+    lib = CertificationProgram.get(keys.cert_program_pk(keys.LIBRARY, program["id"]), keys.CERT_PROGRAM_SK)
+    assert int(lib.version) == 1 and not any(lib.counts.as_dict().values() if lib.counts else [])
+    # the tenant sees it, marked shared, with its counts; it cannot change it
+    listed = api.json(api.call("GET", f"/v1/tenants/{world['t']}/certifications", world["admin"]))["items"]
+    mine = [p for p in listed if p["id"] == program["id"]]
+    assert len(mine) == 1 and mine[0]["shared"] is True and mine[0]["counts"]["active"] == 1
+    from tests.unit.callcount import counting
+
+    with counting() as calls:
+        got = api.json(api.call("GET", f"/v1/tenants/{world['t']}/certifications/{program['id']}", world["admin"]))
+    assert calls.dynamodb == {"GetItem": 1, "BatchGetItem": 1}  # the program; catalog entries + counts
+    assert got["shared"] is True and got["counts"]["active"] == 1 and got["name"] == "Operator Safety Certified"
+    resp = api.call("PATCH", f"/v1/tenants/{world['t']}/certifications/{program['id']}", world["admin"],
+                    {"name": "Hijacked"})
+    assert resp.status_code == 403
+    assert api.json(api.call("GET", f"{LIBC}/{program['id']}", api.operator))["name"] == "Operator Safety Certified"
+    # a revocation moves the tenant's counts (count_moves routes shared programs to ProgramCounts)
+    resp = api.call("POST", f"/v1/tenants/{world['t']}/certificates/{cert['id']}/revoke", world["admin"],
+                    {"reason": "test"})
+    assert resp.status_code == 200, resp.body
+    counts = ProgramCounts.get(keys.cert_program_pk(world["t"], program["id"]), keys.CERT_COUNTS_SK)
+    assert (int(counts.active), int(counts.revoked)) == (0, 1)
+
+
+def test_a_shared_program_does_not_apply_without_all_its_courses_granted(api, world, shared):
+    from chalicelib.certification import issue
+    from chalicelib.events.consumer import EventEnvelope
+
+    program, t2 = shared["program"], shared["partial"]
+    admin2 = api.tenant_admin(t2)
+    learner2, token2 = api.user_token(t2, ["learner"])
+    w2 = {**world, "t": t2, "admin": admin2, "token": token2}
+    _complete(api, w2, _enroll(api, w2, learner2["id"], shared["course"])["id"])
+    stream = Stream(api)
+    for _ in range(3):
+        stream.drain()
+    assert _certificates(api, w2, learner2["id"]) == []  # the recertification course is not in t2's catalog
+    listed = api.json(api.call("GET", f"/v1/tenants/{t2}/certifications", admin2))["items"]
+    assert program["id"] not in [p["id"] for p in listed]
+    assert api.call("GET", f"/v1/tenants/{t2}/certifications/{program['id']}", admin2).status_code == 404
+    # a tenant with no grant at all: the completion finds the program, the catalog check refuses it
+    t3 = api.make_tenant()["id"]
+    learner3, _ = api.user_token(t3, ["learner"])
+    cause = EventEnvelope("ev-x", "CourseCompleted", t3, "", None, None, {})
+    assert [e.program_id for e in issue.programs_of(t3, shared["course"])] == [program["id"]]
+    assert issue.on_target_completed(t3, learner3["id"], shared["course"], cause) == []
+
+
+def test_shared_programs_are_operator_only_and_count_shared_library_courses_only(api, world, shared):
+    admin = world["admin"]
+    assert api.call("GET", LIBC, admin).status_code == 403
+    assert api.call("POST", LIBC, admin, {"name": "x", "requirements": [
+        {"kind": "course", "courseId": shared["course"]}]}).status_code == 403
+    listed = api.json(api.call("GET", LIBC, api.operator))["items"]
+    assert shared["program"]["id"] in [p["id"] for p in listed]
+    for requirement, field in (({"kind": "course", "courseId": world["courses"][0]}, "requirements.0.courseId"),
+                               ({"kind": "statements", "verb": "http://adlnet.gov/expapi/verbs/completed",
+                                 "activityId": "http://example.com/a", "count": 1}, "requirements.0.kind")):
+        resp = api.call("POST", LIBC, api.operator, {"name": "Bad", "requirements": [requirement]})
+        assert resp.status_code == 400 and api.json(resp)["errors"][0]["field"] == field, resp.body
+    resp = api.call("PATCH", f"{LIBC}/{shared['program']['id']}", api.operator, {"name": "Renamed"})
+    assert resp.status_code == 200 and api.json(resp)["name"] == "Renamed"
+    assert api.call("GET", f"{LIBC}/cp-nope", api.operator).status_code == 404
+
+
+def test_a_course_completion_costs_one_more_query_for_shared_programs(api, world, shared):
+    from chalicelib.certification import issue
+    from chalicelib.events.consumer import EventEnvelope
+    from tests.unit.callcount import counting
+
+    cause = EventEnvelope("ev-x", "CourseCompleted", world["t"], "", None, None, {})
+    with counting() as calls:  # a course no program counts: the tenant's index and the library's
+        assert issue.on_target_completed(world["t"], world["learner"]["id"], world["courses"][0], cause) == []
+    assert calls.dynamodb == {"Query": 2}
+    with counting() as calls:  # a path: no shared program counts paths, the library is not queried
+        assert issue.on_target_completed(world["t"], world["learner"]["id"], "lp-nope", cause) == []
+    assert calls.dynamodb == {"Query": 1}
+    _enroll(api, world, world["learner"]["id"], shared["course"])
+    from chalicelib.store import keys
+    from chalicelib.store.models import Enrollment
+
+    for e in Enrollment.gsi1.query(keys.user_enrollments_gsi1pk(world["t"], world["learner"]["id"])):
+        if isinstance(e, Enrollment) and e.course_id == shared["course"]:
+            e.update(actions=[Enrollment.status.set("completed"), Enrollment.score.set(90),
+                              Enrollment.completed_at.set("2026-01-01T00:00:00Z")])
+    with counting() as calls:  # issuing cycle 1 of a shared program: + the catalog check (one BatchGetItem)
+        assert len(issue.on_target_completed(world["t"], world["learner"]["id"], shared["course"], cause)) == 1
+    assert calls.dynamodb == {"Query": 4, "GetItem": 2, "BatchGetItem": 1, "TransactWriteItems": 1}

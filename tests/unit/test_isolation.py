@@ -135,6 +135,8 @@ class World:
         t, c, paths = f"/v1/tenants/{self.victim['id']}", self.learning, []
         if "program" in c:  # the victim's certification programs, their counts
             paths.append(f"{t}/certifications?limit=100")
+        if "programId" in c.get("library", {}):  # the operator's shared certification programs (every field)
+            paths.append("/v1/library/certifications?limit=100")
         if "issued" in c:  # the victim's certificate (status, revocation)
             paths += [f"{t}/certificates/{c['issued']}", f"{t}/users/{self.victim_user['id']}/certificates?limit=100"]
         return paths
@@ -347,6 +349,23 @@ def _victim_issued(w: World) -> str:
         c["issued"] = issue.issue(program, Learner(w.victim["id"], w.victim_user["id"]), 1, completed, None, cause)
         w.extra_secrets.add(c["issued"])
     return str(c["issued"])
+
+
+def _victim_export(w: World) -> str:
+    """A background certificate export of the victim's admin (the item only: no message is queued)."""
+    c = _course(w)
+    if "export" not in c:
+        from chalicelib.clock import new_id, utcnow_iso
+        from chalicelib.store import keys
+        from chalicelib.store.models import CertificateExport
+
+        export_id, now = new_id("ex"), utcnow_iso()
+        CertificateExport(PK=keys.certificate_export_pk(w.victim["id"], export_id), SK=keys.CERT_EXPORT_SK,
+                          id=export_id, tenant_id=w.victim["id"], format="csv", status="running",
+                          requested_by=w.victim_user["id"], created_at=now, updated_at=now).save()
+        c["export"] = export_id
+        w.extra_secrets.add(export_id)
+    return str(c["export"])
 
 
 def _pdf_untouched(w: World, who: str, resp: Any) -> None:
@@ -821,6 +840,23 @@ _LIB_PARAMS: dict[str, Callable[[World], str]] = {
     "uploadId": lambda w: _library(w)["uploadId"], "package": lambda w: "isolation-tier"}
 
 
+def _library_program(w: World) -> str:
+    """A shared certification program (the operator's) requiring the library course."""
+    lib = _library(w)
+    if "programId" not in lib:
+        body = {"name": f"Library Secret Program {next(_seq)}",
+                "requirements": [{"kind": "course", "courseId": lib["courseId"]}]}
+        lib["programId"] = w.api.json(_ok(w.api.call("POST", "/v1/library/certifications", w.operator, body)))["id"]
+        w.extra_secrets |= {body["name"]}
+    return str(lib["programId"])
+
+
+def _library_program_case(**options: Any) -> Case:
+    """Shared certification programs are the operator's, like the library's courses: everyone else gets 403."""
+    return _library_case(**{"params": {**_LIB_PARAMS, "certificationId": _library_program},
+                            "prepare": lambda w: None if _library_program(w) else None, **options})
+
+
 def _library_case(**options: Any) -> Case:
     """The shared library is the operator's: tenant admins, their clients and partner admins get 403."""
     return Case(**{"legit": "operator", "expect": 403, "params": _LIB_PARAMS, "prepare": _library, **options})
@@ -981,6 +1017,13 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/library/packages/{package}/grants"): _library_case(body=lambda w: {"tenantId": w.victim["id"]},
                                                                      attack_body=_own_tenant),
     ("GET", "/v1/library/packages/{package}"): _library_case(),
+    # shared certification programs (operator only)
+    ("POST", "/v1/library/certifications"): _library_program_case(body=lambda w: {
+        "name": "Planted Shared Program", "requirements": [{"kind": "course", "courseId": _library(w)["courseId"]}]}),
+    ("GET", "/v1/library/certifications"): _library_program_case(),
+    ("GET", "/v1/library/certifications/{certificationId}"): _library_program_case(),
+    ("PATCH", "/v1/library/certifications/{certificationId}"): _library_program_case(
+        body=lambda w: {"name": "Hijacked Shared Program"}),
     # course files behind a content token, and public assets: one route per depth
     **{("GET", "/play/{token}" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _play_case(d) for d in DEPTHS},
     **{("GET", "/content" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _asset_case(d) for d in DEPTHS},
@@ -1002,6 +1045,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/v1/tenants/{tenantId}/users/{userId}/certificates"): Case(
         prepare=lambda w: None if _victim_issued(w) else None),
     ("GET", "/v1/tenants/{tenantId}/certificates/export"): Case(prepare=lambda w: None if _victim_issued(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/certificates/exports/{exportId}"): Case(params={"exportId": _victim_export}),
     ("GET", "/v1/tenants/{tenantId}/certificates/{certificateId}"): Case(params={"certificateId": _victim_issued}),
     ("POST", "/v1/tenants/{tenantId}/certificates/{certificateId}/revoke"): Case(
         params={"certificateId": _victim_issued}, body=lambda w: {"reason": "Revoked by an attacker"}),
