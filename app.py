@@ -11,6 +11,7 @@ from chalicelib.api import auth, content, courses, learning, meta, tenants, user
 from chalicelib.api import certificate_pdf as certificate_pdf_api
 from chalicelib.api import certifications as certifications_api
 from chalicelib.api import integrations as crm_integrations
+from chalicelib.api import partners as partners_api
 from chalicelib.api import scim as scim_api
 from chalicelib.api import verify as verify_api
 from chalicelib.config import settings
@@ -31,6 +32,7 @@ for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, l
     app.register_blueprint(blueprint)
 for blueprint in (certificate_pdf_api.bp, verify_api.bp):  # certificates: the PDF, public verification
     app.register_blueprint(blueprint)
+app.register_blueprint(partners_api.bp)  # partner program: tiers, quotes
 
 _consumer = lazy("chalicelib.events.consumer")
 _runner = lazy("chalicelib.jobs.runner")

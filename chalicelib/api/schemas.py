@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -377,3 +378,50 @@ class CertificateExportQuery(Strict):
 
 class CertificatePdfQuery(Strict):
     redirect: bool = Field(True, description="false: answer {url, expiresIn} instead of a 302 to the URL.")
+
+
+# --- partners: tiers and quotes (docs/partners.md) ----------------------------------------------------
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), max_digits=11, decimal_places=2)]
+
+
+class MarginBand(Strict):
+    min: Percent = Field(description="Lowest margin percent of the tier (0-100, at most 2 decimals).")
+    max: Percent = Field(description="Highest margin percent of the tier (not below min).")
+
+
+class TierRequirements(Strict):
+    certifiedReps: int = Field(0, ge=0, le=100_000, description="Certified reps the partner must have.")
+    annualRevenue: Money = Field(Decimal(0), description="Annual partner-sourced revenue to enter the tier.")
+    slaAdherencePercent: Percent = Field(Decimal(0), description="SLA adherence record needed (percent).")
+
+
+class PartnerTier(Strict):
+    id: Id
+    name: Name
+    marginBand: MarginBand
+    requirements: TierRequirements = Field(default_factory=lambda: TierRequirements.model_validate({}))
+    benefits: list[Attr] = Field(default_factory=list, max_length=20)
+
+
+class PartnerTiers(Strict):
+    """Every tier, lowest first (the first is where partners without a tier are)."""
+
+    tiers: list[PartnerTier] = Field(min_length=1, max_length=10)
+
+
+class AssignPartnerTier(Strict):
+    tier: Id = Field(description="The id of one of the operator's tiers (GET /v1/partner-tiers).")
+
+
+class CreateQuote(Strict):
+    seats: int = Field(ge=1, le=1_000_000, description="Seats (users) quoted.")
+    listPricePerSeat: Money = Field(description="LMS list price per seat per year.")
+    contentLicensingPerSeat: Money = Field(Decimal(0), description="Content licensing per seat per year.")
+    managedServices: Money = Field(Decimal(0), description="Managed services per year (a flat amount).")
+    termYears: int = Field(1, ge=1, le=5, description="Annual commitment in years (the accelerator).")
+    requestedMarginPercent: Percent | None = Field(
+        None, description="The margin the partner asks for; clamped to its tier's band. Default: the band's floor.")
+    performanceRating: Literal["green", "amber", "red"] | None = Field(
+        None, description="The partner's current performance rating (the escalator).")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"

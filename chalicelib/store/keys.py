@@ -112,6 +112,7 @@ CRM_EVENT_SK = "CRMEVT"
 SCIM_TOKEN_SK = "SCIMTOKEN"
 GROUP_SK = "GROUP"
 GROUP_NAME_SK = "GROUPNAME"
+PARTNER_TIERS_SK = "PTIERS"  # the operator's partner tiers and margin bands (partners.tiers)
 LIBRARY = "library"  # the owner of the operator's shared library courses
 EVENT_SHARDS = 16
 STATEMENT_SHARDS = 16
@@ -713,3 +714,9 @@ def tenant_certificates_gsi1sk(program_id: str, issued_at: str = "", certificate
     if not issued_at:
         return f"{_seg(program_id)}#"
     return f"{_seg(program_id)}#{issued_at}#{_seg(certificate_id)}"
+
+
+# partners (docs/partners.md): the operator's tier configuration (margin bands, requirements, benefits)
+def partner_tiers_pk() -> str:
+    """Operator-level: the one item holding the partner tiers (PARTNER_TIERS_SK); absent means the defaults."""
+    return f"{_operator()}PTIERS"

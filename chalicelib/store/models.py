@@ -676,3 +676,13 @@ class ProgramCounts(Item, discriminator="ProgramCounts"):
     recertifying = NumberAttribute(null=True)
     renewed = NumberAttribute(null=True)
     revoked = NumberAttribute(null=True)
+
+
+class PartnerTierConfig(Item, discriminator="PartnerTierConfig"):
+    """The operator's partner tiers (keys.partner_tiers_pk / PARTNER_TIERS_SK): margin bands, entry requirements
+    and benefits as JSON (amounts and percentages as decimal strings); absent, partners.tiers.DEFAULT_TIERS."""
+
+    tiers = JSONAttribute()
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()

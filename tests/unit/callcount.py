@@ -859,6 +859,28 @@ def _certification_scenarios() -> tuple[Scenario, ...]:
     )
 
 
+def _partner_tiers_body(w: CostWorld) -> dict[str, Any]:
+    from chalicelib.partners.tiers import DEFAULT_TIERS
+
+    return {"tiers": DEFAULT_TIERS}
+
+
+def _partner_scenarios() -> tuple[Scenario, ...]:
+    p = "/v1/partners/{partnerId}"
+    return (
+        Scenario("GET", "/v1/partner-tiers", _call("GET", "/v1/partner-tiers"),
+                 note="the operator's item (or the defaults)"),
+        Scenario("PUT", "/v1/partner-tiers", _call("PUT", "/v1/partner-tiers", "operator", _partner_tiers_body),
+                 note="operator: read the version, then item + event in one conditional transaction"),
+        Scenario("PUT", p + "/tier", _call("PUT", "/v1/partners/{partner}/tier", "operator",
+                                           lambda w: {"tier": "preferred"}),
+                 note="operator: tiers + partner read, then tenant + event conditional on its version"),
+        Scenario("POST", p + "/quotes", _call("POST", "/v1/partners/{partner}/quotes", "operator",
+                                              lambda w: {"seats": 250, "listPricePerSeat": "40", "termYears": 3}),
+                 note="partner + tiers in one BatchGetItem; nothing written"),
+    )
+
+
 # In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
@@ -914,6 +936,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *_scim_scenarios(),
     *_certificate_scenarios(),
     *_certification_scenarios(),
+    *_partner_scenarios(),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

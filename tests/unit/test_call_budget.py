@@ -217,6 +217,13 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /v1/tenants/{tenantId}/certificates/export": {QUERY: 1, "BatchGetItem": 1},
     # a background export's status: its item (a completed one's URL is signed locally)
     "GET /v1/tenants/{tenantId}/certificates/exports/{exportId}": {GET: 1},
+    # partner program (docs/partners.md): the tiers item (absent: the defaults); a change reads its version, then
+    # writes item + event conditionally; a tier assignment reads the tiers and the partner, then tenant + event;
+    # a quote is a calculation: partner + tiers in one BatchGetItem, nothing written
+    "GET /v1/partner-tiers": {GET: 1},
+    "PUT /v1/partner-tiers": {GET: 1, TX: 1},
+    "PUT /v1/partners/{partnerId}/tier": {GET: 2, TX: 1},
+    "POST /v1/partners/{partnerId}/quotes": {"BatchGetItem": 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload

@@ -1027,6 +1027,15 @@ CASES: dict[tuple[str, str], Case] = {
     # course files behind a content token, and public assets: one route per depth
     **{("GET", "/play/{token}" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _play_case(d) for d in DEPTHS},
     **{("GET", "/content" + "".join(f"/{{p{i}}}" for i in range(1, d + 1))): _asset_case(d) for d in DEPTHS},
+    # partner program: the operator's tiers (everyone reads them), a partner's tier (operator), quotes (its admins)
+    ("GET", "/v1/partner-tiers"): Case(legit="operator", expect=200),
+    ("PUT", "/v1/partner-tiers"): Case(legit="operator", expect=403, body=lambda w: {"tiers": [
+        {"id": "planted", "name": "Planted", "marginBand": {"min": "90", "max": "100"}}]}),
+    ("PUT", "/v1/partners/{partnerId}/tier"): Case(legit="operator", body=lambda w: {"tier": "strategic"},
+                                                   params={"partnerId": lambda w: w.p1["id"]}),
+    ("POST", "/v1/partners/{partnerId}/quotes"): Case(
+        legit="partner_admin", params={"partnerId": lambda w: w.p1["id"]},
+        body=lambda w: {"seats": 250, "listPricePerSeat": "40", "requestedMarginPercent": "99"}),
     # outside /v1/tenants/{tenantId}: see also the dedicated tests below
     ("GET", "/v1/tenants"): Case(legit="operator", expect=403, expect_for={"other_partner_admin": 200}),
     ("POST", "/v1/tenants"): Case(legit="operator", expect=403, body=_NEW_TENANT),

@@ -255,7 +255,7 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
     assert {"TENANT", "PROFILE", "USERS", "HEALTH"} <= vocab.words
     assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT", "COURSE", "CSLUG",
             "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH", "EXTID", "CERTPROG", "CERT", "CERTID", "XFWD", "XACT",
-            "JOBSTATE", "CERTCOUNTS", "CERTEXPORT",
+            "JOBSTATE", "CERTCOUNTS", "CERTEXPORT", "PTIERS",
             "CRMCFG", "CRMREC", "CRMEVT", "SCIMTOKEN", "GROUP", "GROUPNAME", "UIMPORT", "UNAME"} == vocab.sort_keys
 
 

@@ -1,0 +1,1 @@
+"""The partner program: tiers and margins, quotes (docs/partners.md)."""

@@ -1,0 +1,156 @@
+"""Partner tiers: margin bands, entry requirements and benefits, configurable by the operator (docs/partners.md).
+
+The tiers live in ONE operator-level item (keys.partner_tiers_pk / PARTNER_TIERS_SK); while the operator has
+not written it, DEFAULT_TIERS apply. A partner's tier is `settings.partnerTier` on its tenant (a tier id);
+unset, or naming a tier the operator has since removed, the partner is in the first (lowest) tier.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.models import Model
+
+from chalicelib.auth.principal import Principal, TenantContext
+from chalicelib.clock import utcnow_iso
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.events.outbox import event_item
+from chalicelib.store import keys
+from chalicelib.store.models import Item, PartnerTierConfig, Tenant, plain
+from chalicelib.store.tx import Tx, TxConflict
+from chalicelib.tenancy import cache
+
+CENT = Decimal("0.01")
+TIER_SETTING = "partnerTier"  # the key of a partner tenant's settings that names its tier
+
+DEFAULT_TIERS: list[dict[str, Any]] = [
+    {"id": "registered", "name": "Registered", "marginBand": {"min": "10.00", "max": "20.00"},
+     "requirements": {"certifiedReps": 1, "annualRevenue": "0.00", "slaAdherencePercent": "0.00"},
+     "benefits": ["Partner portal and sales enablement kit", "Demo certification", "Deal registration"]},
+    {"id": "preferred", "name": "Preferred", "marginBand": {"min": "20.00", "max": "30.00"},
+     "requirements": {"certifiedReps": 3, "annualRevenue": "100000.00", "slaAdherencePercent": "90.00"},
+     "benefits": ["Routed leads", "Co-branded marketing", "Quarterly business reviews"]},
+    {"id": "strategic", "name": "Strategic", "marginBand": {"min": "30.00", "max": "40.00"},
+     "requirements": {"certifiedReps": 6, "annualRevenue": "500000.00", "slaAdherencePercent": "95.00"},
+     "benefits": ["Priority lead routing", "Marketing development funds", "Co-selling support",
+                  "First-line support and white-label course library"]},
+]
+
+
+def _pct(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def load_config() -> PartnerTierConfig | None:
+    try:
+        return PartnerTierConfig.get(keys.partner_tiers_pk(), keys.PARTNER_TIERS_SK)
+    except Model.DoesNotExist:
+        return None
+
+
+def tiers_of(config: PartnerTierConfig | None) -> list[dict[str, Any]]:
+    """The tiers in force: the operator's, else the defaults (a fresh copy either way)."""
+    if config is None:
+        return copy.deepcopy(DEFAULT_TIERS)
+    stored = config.tiers if isinstance(config.tiers, list) else json.loads(config.tiers)
+    return list(stored)
+
+
+def to_json(config: PartnerTierConfig | None) -> dict[str, Any]:
+    return {"tiers": tiers_of(config), "source": "operator" if config else "default",
+            "version": int(config.version) if config else 0,
+            "updatedAt": config.updated_at if config else None}
+
+
+def get_tiers() -> dict[str, Any]:
+    return to_json(load_config())
+
+
+def _validated(body: Any) -> list[dict[str, Any]]:
+    """The body's tiers as stored, or a 400 naming the field (the schema already bounds every band to 0-100)."""
+    errors: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    names: set[str] = set()
+    for n, tier in enumerate(body.tiers):
+        band = tier.marginBand
+        if band.min > band.max:
+            errors.append(field_error(f"tiers.{n}.marginBand.min", "must not exceed marginBand.max",
+                                      f"#/tiers/{n}/marginBand/min"))
+        if tier.id in ids:
+            errors.append(field_error(f"tiers.{n}.id", f"`{tier.id}` repeats", f"#/tiers/{n}/id"))
+        if tier.name.casefold() in names:
+            errors.append(field_error(f"tiers.{n}.name", f"`{tier.name}` repeats", f"#/tiers/{n}/name"))
+        ids.add(tier.id)
+        names.add(tier.name.casefold())
+    if errors:
+        raise ValidationFailed("The partner tiers are invalid.", errors=errors)
+    return [{"id": t.id, "name": t.name, "marginBand": {"min": _pct(t.marginBand.min), "max": _pct(t.marginBand.max)},
+             "requirements": {"certifiedReps": t.requirements.certifiedReps,
+                              "annualRevenue": _pct(t.requirements.annualRevenue),
+                              "slaAdherencePercent": _pct(t.requirements.slaAdherencePercent)},
+             "benefits": list(t.benefits)} for t in body.tiers]
+
+
+def put_tiers(principal: Principal, body: Any, correlation_id: str = "") -> dict[str, Any]:
+    """Replace the tiers (operator only); conditional on the version read, so two operators cannot interleave."""
+    if not principal.is_operator:
+        raise Forbidden("Only the operator configures partner tiers.")
+    tiers = _validated(body)
+    current = load_config()
+    item = PartnerTierConfig(PK=keys.partner_tiers_pk(), SK=keys.PARTNER_TIERS_SK, tiers=tiers,
+                             version=(int(current.version) + 1) if current else 1, updated_at=utcnow_iso(),
+                             updated_by=principal.subject)
+    condition = (PartnerTierConfig.version == current.version) if current else Item.PK.does_not_exist()
+    tx = Tx().put(item, condition, "tiers")
+    tx.put(event_item(None, "PartnerTiersChanged", {"version": item.version, "tiers": [t["id"] for t in tiers]},
+                      actor=principal.subject, correlation_id=correlation_id))
+    try:
+        tx.commit()
+    except TxConflict:
+        raise Conflict("The partner tiers changed while this request ran; retry it.") from None
+    return to_json(item)
+
+
+def find_tier(tiers: list[dict[str, Any]], tier_id: str | None) -> dict[str, Any]:
+    """The tier named `tier_id`, else the first (lowest) tier."""
+    return next((t for t in tiers if t["id"] == tier_id), tiers[0])
+
+
+def partner_tier_id(tenant: Tenant) -> str | None:
+    value = plain(tenant.settings).get(TIER_SETTING) if tenant.settings is not None else None
+    return str(value) if value else None
+
+
+def assign_tier(ctx: TenantContext, body: Any) -> dict[str, Any]:
+    """Put a partner in a tier (operator only): `settings.partnerTier` on its tenant, with an event."""
+    if ctx.relation != "operator":
+        raise Forbidden("Only the operator changes a partner's tier.")
+    if ctx.tenant_kind != "partner":
+        raise NotFound("No such partner.")
+    tiers = tiers_of(load_config())
+    if body.tier not in {t["id"] for t in tiers}:
+        raise ValidationFailed(f"Unknown tier `{body.tier}`; choose one of {[t['id'] for t in tiers]}.",
+                               errors=[field_error("tier", "unknown tier")])
+    try:
+        tenant = Tenant.get(keys.tenant_pk(ctx.tenant_id), keys.TENANT_SK)
+    except Model.DoesNotExist:
+        raise NotFound("No such partner.") from None
+    previous = partner_tier_id(tenant)
+    if previous != body.tier:
+        expected = tenant.version
+        tenant.settings = {**plain(tenant.settings), TIER_SETTING: body.tier}
+        tenant.version = expected + 1
+        tenant.updated_at = utcnow_iso()
+        tx = Tx().put(tenant, Tenant.version == expected, "tenant")
+        tx.put(event_item(tenant.id, "PartnerTierChanged", {"partnerId": tenant.id, "from": previous,
+                                                            "to": body.tier},
+                          actor=ctx.principal.subject, correlation_id=ctx.correlation_id))
+        try:
+            tx.commit()
+        except TxConflict:
+            raise Conflict("The partner changed while this request ran; retry it.") from None
+        cache.forget(tenant.id)
+    return {"partnerId": tenant.id, "tier": find_tier(tiers, body.tier)}
