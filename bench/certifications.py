@@ -14,17 +14,12 @@ DAYS = ("2026-12-01", "2026-12-11")  # the measured days; the other certificates
 
 
 def _world(api: Any) -> dict[str, Any]:
-    from tests.unit.course_helpers import add_version
+    from tests.unit.course_helpers import published_course
 
     tenant = api.make_tenant()["id"]
     admin = api.tenant_admin(tenant)
     learner = api.make_user(tenant, displayName="Bench Learner")
-    courses = []
-    for title in ("Certified Course", "Recertification"):
-        course = api.json(api.call("POST", f"/v1/tenants/{tenant}/courses", admin, {"title": title}))
-        n = add_version(tenant, course["id"])
-        api.call("POST", f"/v1/tenants/{tenant}/courses/{course['id']}/versions/{n}/publish", admin)
-        courses.append(course["id"])
+    courses = [published_course(api, tenant, admin, title) for title in ("Certified Course", "Recertification")]
     resp = api.call("POST", f"/v1/tenants/{tenant}/certifications", admin, {
         "name": "Bench Certification", "requirements": [{"kind": "course", "courseId": courses[0]}],
         "validityDays": 365, "recertification": {"courseId": courses[1]}})

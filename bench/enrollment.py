@@ -34,16 +34,14 @@ def _users(tenant: str, total: int, matching: int) -> None:
 def _backfill(api: Any, total: int) -> dict[str, Any]:
     from chalicelib.enrollment import rules
     from tests.unit.callcount import counting
-    from tests.unit.course_helpers import add_version
+    from tests.unit.course_helpers import published_course
 
     tenant = api.make_tenant()["id"]
     admin = api.tenant_admin(tenant)
-    course = api.json(api.call("POST", f"/v1/tenants/{tenant}/courses", admin, {"title": "Onboarding"}))
-    n = add_version(tenant, course["id"])
-    api.call("POST", f"/v1/tenants/{tenant}/courses/{course['id']}/versions/{n}/publish", admin)
+    course_id = published_course(api, tenant, admin, "Onboarding")
     _users(tenant, total, MATCHES)
     rule = api.json(api.call("POST", f"/v1/tenants/{tenant}/enrollment-rules", admin, {
-        "name": "EMEA onboarding", "courseId": course["id"],
+        "name": "EMEA onboarding", "courseId": course_id,
         "conditions": [{"attribute": "region", "op": "eq", "value": "EMEA"},
                        {"attribute": "salesRole", "op": "eq", "value": "AE"}]}))
     step, calls = 0, Counter[str]()
@@ -62,18 +60,16 @@ def _backfill(api: Any, total: int) -> dict[str, Any]:
 
 def _enroll_and_page(api: Any) -> dict[str, Any]:
     from tests.unit.callcount import counting
-    from tests.unit.course_helpers import add_version
+    from tests.unit.course_helpers import published_course
 
     tenant = api.make_tenant()["id"]
     admin = api.tenant_admin(tenant)
     learner, token = api.user_token(tenant, ["learner"])
-    course = api.json(api.call("POST", f"/v1/tenants/{tenant}/courses", admin, {"title": "Enroll"}))
-    n = add_version(tenant, course["id"])
-    api.call("POST", f"/v1/tenants/{tenant}/courses/{course['id']}/versions/{n}/publish", admin)
+    course_id = published_course(api, tenant, admin, "Enroll")
     api.call("GET", f"/v1/tenants/{tenant}/me/enrollments", token)  # warm the tenant cache
     with counting() as enroll:
         resp = api.call("POST", f"/v1/tenants/{tenant}/enrollments", admin,
-                        {"userId": learner["id"], "courseId": course["id"]})
+                        {"userId": learner["id"], "courseId": course_id})
     assert resp.status_code == 201, resp.body
     with counting() as page:
         resp = api.call("GET", f"/v1/tenants/{tenant}/me/enrollments?limit=100", token)

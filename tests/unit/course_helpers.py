@@ -36,6 +36,15 @@ def add_version(owner: str, course_id: str, package: FakePackage | None = None, 
     return number
 
 
+def published_course(api: Any, tenant_id: str, admin_token: str, title: str) -> str:
+    """A course of the tenant's private library with version 1 published (in its catalog): its id."""
+    course = api.json(api.call("POST", f"/v1/tenants/{tenant_id}/courses", admin_token, {"title": title}))
+    number = add_version(tenant_id, course["id"])
+    resp = api.call("POST", f"/v1/tenants/{tenant_id}/courses/{course['id']}/versions/{number}/publish", admin_token)
+    assert resp.status_code == 200, resp.body
+    return str(course["id"])
+
+
 _READ: dict[str, Any] = {"arn": None, "records": [], "after": {}}  # what earlier calls read, per stream
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.course_helpers import Stream, add_version
+from tests.unit.course_helpers import Stream, add_version, published_course
 from tests.unit.test_paths import _complete
 
 
@@ -21,12 +21,7 @@ def world(api):
     manager, manager_token = api.user_token(t, ["manager"])
     learner, token = api.user_token(t, ["learner"], managerId=manager["id"])
     other, other_token = api.user_token(t, ["learner"])
-    ids = []
-    for title in ("Product Demo", "Compliance"):
-        course = api.json(api.call("POST", f"/v1/tenants/{t}/courses", admin, {"title": title}))
-        n = add_version(t, course["id"])
-        api.call("POST", f"/v1/tenants/{t}/courses/{course['id']}/versions/{n}/publish", admin)
-        ids.append(course["id"])
+    ids = [published_course(api, t, admin, title) for title in ("Product Demo", "Compliance")]
     return {"t": t, "admin": admin, "learner": learner, "token": token, "manager": manager,
             "manager_token": manager_token, "other": other, "other_token": other_token, "courses": ids}
 

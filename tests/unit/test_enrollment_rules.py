@@ -8,19 +8,14 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.enrollment import rules
-from tests.unit.course_helpers import Stream, add_version
+from tests.unit.course_helpers import Stream, published_course
 
 
 @pytest.fixture()
 def world(api):
     t = api.make_tenant()["id"]
     admin = api.tenant_admin(t)
-    courses = []
-    for title in ("Onboarding", "Advanced negotiation"):
-        course = api.json(api.call("POST", f"/v1/tenants/{t}/courses", admin, {"title": title}))
-        n = add_version(t, course["id"])
-        api.call("POST", f"/v1/tenants/{t}/courses/{course['id']}/versions/{n}/publish", admin)
-        courses.append(course["id"])
+    courses = [published_course(api, t, admin, title) for title in ("Onboarding", "Advanced negotiation")]
     return {"t": t, "admin": admin, "courses": courses, "stream": Stream(api)}
 
 
