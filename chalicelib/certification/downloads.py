@@ -84,8 +84,10 @@ def brand_of(tenant_id: str) -> dict[str, Any]:
 
 
 def tenant_brand(tenant: Tenant) -> dict[str, Any]:
-    branding = plain(tenant.branding) if tenant.branding else {}
-    return {**branding, "displayName": branding.get("displayName") or tenant.name}
+    """The tenant's effective branding: its partner's live brand kit rides on the item (no extra read)."""
+    from chalicelib.tenancy.branding import effective
+
+    return effective(tenant)
 
 
 def logo_bytes(brand: dict[str, Any]) -> bytes | None:

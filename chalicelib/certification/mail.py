@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib import aws, pages
 from chalicelib.config import settings
-from chalicelib.store.models import Tenant, plain
+from chalicelib.store.models import Tenant
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?\Z")
 _DEFAULTS = {"primaryColor": "#1f6feb", "accentColor": "#f5a623", "textColor": "#1b1f24"}
@@ -27,14 +27,19 @@ class Mail:
 
 def brand(tenant: Tenant) -> dict[str, Any]:
     """The tenant's brand for an email: colours that are not hex colours fall back to the defaults (a style
-    attribute takes nothing else), a relative logo URL becomes absolute."""
-    given = plain(tenant.branding) if tenant.branding else {}
+    attribute takes nothing else), a relative logo URL becomes absolute. The effective branding: a partner's
+    customer gets its partner's support messaging and email footer (the live kit is on the tenant item)."""
+    from chalicelib.tenancy.branding import effective
+
+    given = effective(tenant)
     out = {k: given.get(k) if _COLOUR.match(str(given.get(k) or "")) else v for k, v in _DEFAULTS.items()}
     logo = str(given.get("logoUrl") or "")
     if logo.startswith("/"):
         logo = base_url() + logo
     out.update(displayName=str(given.get("displayName") or tenant.name), logoUrl=logo if logo.startswith("https://")
-               or logo.startswith("http://") else "", fontStack=_FONTS.get(str(given.get("font")), _SANS))
+               or logo.startswith("http://") else "", fontStack=_FONTS.get(str(given.get("font")), _SANS),
+               deliveredBy=(given.get("deliveredBy") or {}).get("name"), support=given.get("support"),
+               footer=given.get("emailFooter"))
     return out
 
 

@@ -87,6 +87,7 @@ def render(cert: dict[str, Any], brand: dict[str, Any], verify_url: str, logo: b
     _masthead(pdf, brand, colours, logo)
     _body(pdf, cert, colours, label_font)
     _footer(pdf, cert, colours, label_font, verify_url)
+    _brand_note(pdf, brand, colours)
     if cert.get("status") == "revoked":
         _stamp(pdf, "REVOKED")
     return bytes(pdf.output())
@@ -201,3 +202,11 @@ def _stamp(pdf: Any, word: str) -> None:
         pdf.set_font(UNICODE, "B", 96)
         pdf.set_xy(0, pdf.h / 2 - 20)
         pdf.cell(pdf.w, 40, word, align="C")
+
+
+def _brand_note(pdf: Any, brand: dict[str, Any], colours: dict[str, tuple[int, int, int]]) -> None:
+    """The partner's certificate footer and "delivered by" line (tenancy.branding.effective), when there are any."""
+    delivered = (brand.get("deliveredBy") or {}).get("name")
+    parts = [str(p) for p in (brand.get("certificateFooter"), f"Delivered by {delivered}" if delivered else None) if p]
+    if parts:
+        _centred(pdf, 184, " · ".join(parts), UNICODE, "", 8, colours["textColor"])

@@ -182,8 +182,10 @@ def _brand(tenant_id: str) -> dict[str, Any]:
         raise NotFound("No such attempt.") from None
     if tenant.status != "active":  # a suspended tenant's launch links stop with it
         raise NotFound("No such attempt.")
-    branding = plain(tenant.branding) if tenant.branding else {}
-    return {"name": branding.get("displayName") or tenant.name, **branding}
+    from chalicelib.tenancy.branding import effective  # the partner's live kit is on the item: no extra read
+
+    brand = effective(tenant)
+    return {"name": brand["displayName"], **brand}
 
 
 def player_context(tenant_id: str, attempt_id: str, token: str | None, requested: str | None,

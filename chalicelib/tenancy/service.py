@@ -17,6 +17,7 @@ from chalicelib.store import keys, pagination
 from chalicelib.store.models import Item, SlugClaim, Tenant, plain
 from chalicelib.store.tx import Tx, TxConflict
 from chalicelib.tenancy import cache, templates
+from chalicelib.tenancy.branding import live_kit_of
 
 
 def to_json(t: Tenant) -> dict[str, Any]:
@@ -35,7 +36,8 @@ def _slug_taken(slug: str) -> Conflict:
 
 
 def new_tenant(name: str, slug: str, template: dict[str, Any], *, parent_id: str | None = None,
-                sandbox_of: str | None = None, branding: dict[str, Any] | None = None) -> Tenant:
+                sandbox_of: str | None = None, branding: dict[str, Any] | None = None,
+                co_brand: dict[str, Any] | None = None) -> Tenant:
     now = utcnow_iso()
     tenant_id = new_id("tn")
     merged = {**template["branding"], "displayName": name, **(branding or {})}
@@ -46,7 +48,7 @@ def new_tenant(name: str, slug: str, template: dict[str, Any], *, parent_id: str
         GSI2PK=keys.all_tenants_gsi2pk(), GSI2SK=keys.tenant_slug_sk(slug),
         id=tenant_id, name=name, slug=slug, template=template["id"], kind=template["kind"],
         status="active", parent_id=parent_id, sandbox_of=sandbox_of, region=template["region"],
-        branding=merged,
+        branding=merged, co_brand=co_brand,
         settings={"roles": copy.deepcopy(template["roles"]), "reminders": copy.deepcopy(template["reminders"])},
         starter_catalog=list(template["starterCatalog"]), created_at=now, updated_at=now, version=1,
     )
@@ -74,7 +76,8 @@ def create_tenant(principal: Principal, body: Any, correlation_id: str = "") -> 
             raise ValidationFailed("parentTenantId must be a partner tenant.",
                                    errors=[field_error("parentTenantId", "not a partner tenant")])
     branding = body.branding.model_dump(exclude_none=True) if body.branding else None
-    tenant = new_tenant(body.name, body.slug, template, parent_id=parent_id, branding=branding)
+    co_brand = live_kit_of(parent_id) if parent_id else None  # a partner's customer starts with its live kit
+    tenant = new_tenant(body.name, body.slug, template, parent_id=parent_id, branding=branding, co_brand=co_brand)
     _insert(tenant, principal, correlation_id)
     observability.count("TenantCreated")
     return to_json(tenant)
