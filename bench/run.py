@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="users of the larger tenant of the rule back-fill figure (the smaller has 1,000)")
     parser.add_argument("--certificates", type=int, default=100_000,
                         help="certificates of the larger table of the reminder job figure (the smaller has 1,000)")
+    parser.add_argument("--leads", type=int, default=10_000,
+                        help="leads of the larger table of the claim-timeout job figure (the smaller has 1,000; "
+                             "docs/performance.md quotes 100,000)")
     args = parser.parse_args(argv)
 
     from bench import coldstart, inprocess
@@ -122,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     stamp(f"\n[certifications] reminder job at 1,000 vs {args.certificates:,} certificates, {certifications.DUE} due")
     results["certifications"] = certifications.measure(say, (1000, args.certificates))
     certifications.report(say, results["certifications"])
+
+    from bench import partners
+
+    stamp(f"\n[partners] requests per routed lead at 10 vs 1,000 partners; claim-timeout job at 1,000 vs "
+          f"{args.leads:,} leads, {partners.DUE} due")
+    results["partners"] = partners.measure(say, (1000, args.leads))
+    partners.report(say, results["partners"])
 
     if not args.skip_cold:
         stamp(f"\n[3/3] cold start ({args.runs} fresh processes per app and figure)")

@@ -24,7 +24,8 @@ Scope = Literal["tenants:read", "tenants:write", "users:read", "users:write", "c
                 "clients:write", "xapi:statements:write", "xapi:statements:read:mine", "xapi:statements:read",
                 "xapi:state:read", "xapi:state:write", "xapi:profile:read", "xapi:profile:write",
                 "courses:read", "courses:write", "enrollments:read", "enrollments:write", "learning:play",
-                "integrations:read", "integrations:write", "certifications:read", "certifications:write"]
+                "integrations:read", "integrations:write", "certifications:read", "certifications:write",
+                "leads:read", "leads:write", "support:read", "support:write", "partners:read", "partners:write"]
 XapiScope = Literal["statements/write", "statements/read", "statements/read/mine", "state", "define", "profile",
                     "all/read", "all"]
 
@@ -425,3 +426,239 @@ class CreateQuote(Strict):
     performanceRating: Literal["green", "amber", "red"] | None = Field(
         None, description="The partner's current performance rating (the escalator).")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+
+
+# --- partners: leads (partners.leads, partners.routing) ---
+LeadText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+LeadStatus = Literal["offered", "claimed", "escalated", "won", "lost"]
+
+
+class DealSizeBand(Strict):
+    min: Money = Field(Decimal(0), description="Smallest deal size the tier is offered.")
+    max: Money | None = Field(None, description="Largest deal size the tier is offered (null: no limit).")
+
+
+class TierLeadTerms(Strict):
+    claimWindowHours: int = Field(ge=24, le=48, description="Hours a partner of the tier has to claim an offer.")
+    dealSize: DealSizeBand = Field(default_factory=lambda: DealSizeBand.model_validate({}))
+
+
+class ChannelManager(Strict):
+    name: Name
+    email: Email
+
+
+class ScoreWeights(Strict):
+    industry: int = Field(25, ge=0, le=100)
+    region: int = Field(15, ge=0, le=100)
+    product: int = Field(10, ge=0, le=100)
+    certification: int = Field(10, ge=0, le=100)
+    capacity: int = Field(15, ge=0, le=100)
+    claimRate: int = Field(15, ge=0, le=100)
+    tier: int = Field(10, ge=0, le=100)
+
+
+class LeadRoutingSettings(Strict):
+    """The operator's lead routing: what is absent takes its default (docs/partners.md, Lead routing)."""
+
+    requiredProgramId: Id | None = Field(None, description="A shared certification program (`sp-…`) a partner "
+                                         "must hold currently to be offered leads; null: no certification gate.")
+    minCertifiedReps: int = Field(1, ge=1, le=1000, description="Current certificates of that program needed.")
+    maxAttempts: int = Field(3, ge=1, le=10, description="Offers before the lead escalates to the channel manager.")
+    channelManager: ChannelManager | None = None
+    tierTerms: dict[Id, TierLeadTerms] | None = Field(None, description="Per tier id: claim window, deal sizes.")
+    weights: ScoreWeights | None = None
+
+
+class RoutingProfile(Strict):
+    industries: list[LeadText] = Field(default_factory=list, max_length=30, description="`*`: any industry.")
+    regions: list[LeadText] = Field(default_factory=list, max_length=30, description="`*`: any region.")
+    products: list[LeadText] = Field(default_factory=list, max_length=30, description="`*`: any product.")
+    maxOpenLeads: int = Field(10, ge=0, le=10_000, description="Capacity: offered + claimed leads not yet closed.")
+    accepting: bool = True
+
+
+class LeadCompany(Strict):
+    name: Name
+    website: Annotated[str, StringConstraints(max_length=300)] | None = None
+    employees: int | None = Field(None, ge=0, le=10_000_000)
+
+
+class LeadContact(Strict):
+    name: Name
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    title: Annotated[str, StringConstraints(max_length=120)] | None = None
+
+
+class CreateLead(Strict):
+    externalId: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="The source's own id: the same externalId returns the same lead (200).")
+    industry: LeadText
+    region: LeadText
+    product: LeadText
+    dealSize: Money = Field(description="Expected deal value (at most 2 decimals).")
+    company: LeadCompany | None = None
+    contact: LeadContact | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    source: Annotated[str, StringConstraints(max_length=80)] | None = None
+
+
+class LeadOutcome(Strict):
+    status: Literal["won", "lost"]
+    amount: Money | None = Field(None, description="Won: the contract's annual value (default: the deal size).")
+
+
+class LeadListQuery(PageQuery):
+    status: LeadStatus | None = None
+
+
+# --- partners: brand kits (partners.brandkits) ---
+KitLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+KitText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+KitBody = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class BrandKitColors(Strict):
+    primary: Color = Field(description="Headers and bands; white text on it needs 3:1 contrast.")
+    accent: Color = Field(description="Buttons; `text` on it needs 3:1 contrast.")
+    text: Color = Field(description="Body text on white; needs 4.5:1 contrast (WCAG AA).")
+
+
+class BrandKitEmailTemplates(Strict):
+    welcomeSubject: KitLine = Field(description="Onboarding email subject (placeholders: docs/partners.md).")
+    welcomeBody: KitBody = Field(description="Onboarding email body.")
+    footer: KitText | None = Field(None, description="Footer of every email to the partner's customers.")
+
+
+class BrandKitDocumentTemplate(Strict):
+    certificateFooter: KitLine = Field(description="A line at the foot of certificates.")
+    documentFooter: KitText | None = Field(None, description="Footer of other documents.")
+
+
+class BrandKitSupport(Strict):
+    email: Email
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{4,29}$")] | None = None
+    hours: KitLine = Field(description="When support answers, e.g. `Mon-Fri 9:00-17:00 CET`.")
+    message: KitText = Field(description="What customers read about getting help.")
+
+
+class BrandKit(Strict):
+    """A partner's brand kit (the whole draft: PUT replaces it)."""
+
+    displayName: Name
+    logoUrl: Annotated[str, StringConstraints(max_length=2048, pattern=r"^(https://|/content/)[^\s\"'<>]+$")] = Field(
+        description="An https URL, or a public asset of the content bucket (`/content/...`).")
+    colors: BrandKitColors
+    emailTemplates: BrandKitEmailTemplates
+    documentTemplate: BrandKitDocumentTemplate
+    support: BrandKitSupport
+
+
+class BrandKitChangeRequest(Strict):
+    comments: list[KitText] | None = Field(None, max_length=20, description="What must change (required).")
+    comment: KitText | None = Field(None, description="One comment (instead of `comments`).")
+
+
+# --- partners: SLAs (partners.sla) ---
+HHMM = Annotated[str, StringConstraints(pattern=r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(?:0[1-9]|1[0-2])$")]
+CaseText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Severity = Literal["high", "medium", "low"]
+
+
+class SlaWorkingHours(Strict):
+    start: HHMM = Field(description="Local opening time, HH:MM.")
+    end: HHMM = Field(description="Local closing time, HH:MM (24:00: midnight); after `start`.")
+
+
+class SlaCalendarBody(Strict):
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+/-]*$")] = (
+        Field(description="An IANA time zone, e.g. Europe/Berlin."))
+    workingDays: list[Weekday] = Field(min_length=1, max_length=7, description="Working weekdays (mon..sun).")
+    workingHours: SlaWorkingHours
+    holidays: list[date] = Field(default_factory=list, max_length=400, description="Dates with no working time.")
+
+
+class SlaClockHours(Strict):
+    responseHours: int = Field(ge=1, le=1000, description="Business hours to the first response.")
+    resolutionHours: int = Field(ge=1, le=5000, description="Business hours to resolution.")
+
+
+class SlaPolicyBody(Strict):
+    high: SlaClockHours
+    medium: SlaClockHours
+    low: SlaClockHours
+
+
+class OpenSupportCase(Strict):
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    description: CaseText
+    severity: Severity
+
+
+class SupportCaseReply(Strict):
+    message: CaseText
+
+
+class ResolveSupportCase(Strict):
+    resolution: CaseText
+
+
+class SupportCaseListQuery(PageQuery):
+    status: Literal["open", "responded", "resolved"] | None = None
+    breached: bool | None = Field(None, description="Only cases with (true) or without (false) a breached clock.")
+
+
+class PutUptime(Strict):
+    percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)] = Field(
+        description="The month's measured uptime, 0-100 with at most 3 decimals.")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class UptimeQuery(Strict):
+    from_: Month | None = Field(None, alias="from", description="First month, YYYY-MM.")
+    to: Month | None = Field(None, description="Last month, YYYY-MM (inclusive).")
+
+
+
+# --- partners: scorecards and onboarding (partners.scorecards, partners.onboarding) ---
+KpiId = Literal["certifiedReps", "pipeline", "newArr", "claimRate", "timeToClaim", "winRate", "slaAdherence",
+                "uptime", "customerSatisfaction", "renewalRate", "onboarding"]
+IncentiveId = Literal["marketingFunds", "coSellingSupport", "marginIncrease"]
+
+
+class PutKpiInputs(Strict):
+    """The operator's figures of a partner's quarter that the platform cannot measure."""
+
+    customerSatisfactionPercent: Percent | None = Field(
+        None, description="CSAT: the share (0-100) of the partner's customers' survey answers that were satisfied "
+                          "(4 or 5 of 5) in the quarter.")
+    renewalRatePercent: Percent | None = Field(
+        None, description="Subscriptions due for renewal in the quarter that renewed, percent (0-100).")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _one_figure(self) -> PutKpiInputs:
+        if self.customerSatisfactionPercent is None and self.renewalRatePercent is None:
+            raise ValueError("give customerSatisfactionPercent, renewalRatePercent or both")
+        return self
+
+
+class KpiThreshold(Strict):
+    green: Money = Field(description="Green from this value (at most this value for timeToClaim).")
+    amber: Money = Field(description="Amber from this value (at most this value for timeToClaim); below: red.")
+
+
+class IncentiveRule(Strict):
+    maxRed: int = Field(ge=0, le=11, description="Red KPIs allowed at most.")
+    minGreen: int = Field(ge=0, le=11, description="Green KPIs needed at least.")
+    notRed: list[KpiId] = Field(default_factory=list, max_length=11, description="KPIs that must not be red.")
+
+
+class ScorecardThresholds(Strict):
+    """Thresholds per tier id and KPI (a KPI or tier left out keeps its default) and the incentive rules."""
+
+    tiers: dict[Id, dict[KpiId, KpiThreshold]] = Field(max_length=10)
+    incentives: dict[IncentiveId, IncentiveRule] = Field(default_factory=dict)

@@ -26,11 +26,20 @@ SCOPES: dict[str, str] = {
     "integrations:write": "Configure CRM integrations (Salesforce, HubSpot)",
     "certifications:read": "Read certification programs, certificates and exports (learners: their own)",
     "certifications:write": "Create and change certification programs, revoke certificates",
+    # partner leads (docs/partners.md): the operator's routing and inbound leads; partners' claims and outcomes
+    "leads:read": "Read leads (partners: those offered to them), routing settings and profiles",
+    "leads:write": "Create leads (the operator, CRM inbound); claim, decline and close offered leads",
+    # SLAs (docs/partners.md): customers' support cases; partners' calendars, responses; the operator's uptime
+    "support:read": "Read support cases (learners: their own), SLA calendars and uptime figures",
+    "support:write": "Open support cases; partners: respond, resolve, set the SLA calendar",
+    # scorecards and onboarding (docs/partners.md): partners' admins read their own, the operator all
+    "partners:read": "Read partner scorecards, onboarding plans and scorecard thresholds",
+    "partners:write": "Complete onboarding milestones; operator: KPI inputs, scorecards, thresholds",
 }
 
 ALL = frozenset(SCOPES)
 _READ_SELF = frozenset({"tenants:read", "users:read", "courses:read", "enrollments:read", "enrollments:write",
-                        "learning:play", "certifications:read"})
+                        "learning:play", "certifications:read", "support:read", "support:write"})
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "operator": ALL,

@@ -16,7 +16,8 @@ _HANDLERS: dict[str, list[Callable[[EventEnvelope], None]]] = defaultdict(list)
 # The modules whose `@subscribe` handlers the consumer runs (imported on the first batch, not at cold start).
 SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.catalog.paths", "chalicelib.content.xapi",
                       "chalicelib.lrs.outbound", "chalicelib.enrollment.rules",
-                      "chalicelib.certification.issue")
+                      "chalicelib.certification.issue", "chalicelib.partners.lead_cards",
+                      "chalicelib.partners.brandkit_review")
 _loaded = False
 
 

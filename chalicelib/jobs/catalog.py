@@ -23,3 +23,19 @@ def certification_reminders(as_of: datetime) -> dict[str, Any]:
     from chalicelib.certification import reminders
 
     return reminders.run(as_of)
+
+
+@job("lead-claim-timeouts", "rate(15 minutes)",
+     "Every 15 minutes: lead offers not claimed in their window are timed out, re-routed or escalated.")
+def lead_claim_timeouts(as_of: datetime) -> dict[str, Any]:
+    from chalicelib.partners import lead_job
+
+    return lead_job.run(as_of)
+
+
+@job("sla-breaches", "rate(15 minutes)",
+     "Every 15 minutes: support-case SLA clocks past their due time are breached (SlaBreached, once per clock).")
+def sla_breaches(as_of: datetime) -> dict[str, Any]:
+    from chalicelib.partners import sla_job
+
+    return sla_job.run(as_of)

@@ -70,6 +70,25 @@ Access patterns (kept in step with docs/access-patterns.md):
 | group by id (SCIM Groups)        | PK=T#<t>#GROUP#<g> SK=GROUP                    | scim.groups                |
 | group id by name (uniqueness)    | PK=T#<t>#GROUPNAME#<name> SK=GROUPNAME         | scim.groups                |
 | a tenant's groups by name        | GSI1 PK=T#<t>#GROUPS SK=<name>#<g>             | scim.groups                |
+| lead-routing settings            | PK=OP#LEADROUTING SK=LEADROUTING               | partners.routing           |
+| the lead pool (routing cards)    | PK=OP#LEADPOOL SK=<partner>                    | partners.lead_cards        |
+| lead, its offers, its decisions  | PK=OP#LEAD#<l> SK=LEAD / OFFER#<p> / ROUTE#<n> | partners.leads             |
+| lead by external id              | PK=OP#LEADEXT#<ext> SK=LEADEXT                 | partners.leads             |
+| leads by status / all            | GSI1 OP#LEADS#<status>, GSI2 OP#LEADLIST SK=<createdAt>#<l> | partners.leads |
+| a partner's leads / closed leads | GSI1 T#<p>#LEADS, GSI2 T#<p>#LEADCLOSED SK=<at>#<l> | partners.lead_figures |
+| offers due (claim timeouts)      | GSI2 OP#LEADDUE#<quarter hour>#<shard> SK=<expiresAt>#<l> | partners.lead_job |
+| a partner's brand kit (draft, versions, audit) | PK=T#<p>#BRANDKIT SK=BKDRAFT/BKV#<n>/BKAUDIT#<at>#<id> | brandkits |
+| a partner's SLA calendar         | PK=T#<p>#SLA SK=SLACAL                         | partners.sla_calendar      |
+| the operator's SLA policy        | PK=OP#SLAPOLICY SK=SLAPOLICY                   | partners.sla_calendar      |
+| support case (+ responses, due entries) | PK=T#<t>#CASE#<c> SK=CASE / RESP#<r> / DUE#<clock> | partners.sla_cases |
+| a customer's support cases       | GSI1 PK=T#<t>#CASES SK=<openedAt>#<c>          | partners.sla_cases         |
+| a partner's customers' cases     | GSI2 PK=T#<p>#PCASES SK=<openedAt>#<c>         | partners.sla_cases, sla    |
+| SLA clocks due (breach job)      | GSI1 PK=OP#SLADUE#<quarter>#<shard> SK=<dueAt>#<c>#<clock> | partners.sla_job |
+| a partner's monthly uptime       | PK=T#<p>#UPTIME SK=<YYYY-MM>                   | partners.sla_uptime        |
+| a partner's onboarding plan      | PK=T#<p>#ONBOARDING SK=ONBPLAN                 | partners.onboarding        |
+| every partner (scorecards job)   | GSI1 PK=OP#PARTNERS SK=<p> (on the plan)       | partners.scorecard_job     |
+| scorecard thresholds (operator)  | PK=OP#SCORECFG SK=SCORECFG                     | partners.scorecard_rules   |
+| a partner's scorecards, KPI inputs | PK=T#<p>#SCORECARDS SK=SC#<quarter> / KPIIN#<quarter> | partners.scorecards |
 """
 
 from __future__ import annotations
@@ -720,3 +739,228 @@ def tenant_certificates_gsi1sk(program_id: str, issued_at: str = "", certificate
 def partner_tiers_pk() -> str:
     """Operator-level: the one item holding the partner tiers (PARTNER_TIERS_SK); absent means the defaults."""
     return f"{_operator()}PTIERS"
+
+
+# --- partners: leads (partners.leads, partners.routing) ---
+LEAD_ROUTING_SK = "LEADROUTING"  # the operator's lead-routing settings (partners.routing)
+LEAD_SK = "LEAD"  # a lead's own item, in lead_pk(lead)
+LEAD_EXT_SK = "LEADEXT"  # an inbound lead's external id claim (idempotent POST /v1/leads)
+LEAD_DUE_SHARDS = 4
+
+
+def lead_routing_pk() -> str:
+    """Operator-level: the one lead-routing settings item (LEAD_ROUTING_SK); absent means the defaults."""
+    return f"{_operator()}LEADROUTING"
+
+
+def lead_pool_pk() -> str:
+    """Operator-level: every partner's routing card (one small item each): routing a lead is one Query of it."""
+    return f"{_operator()}LEADPOOL"
+
+
+def routing_card_sk(partner_id: str) -> str:
+    return _seg(partner_id)
+
+
+def lead_pk(lead_id: str) -> str:
+    """A lead's partition: the lead (LEAD_SK), one offer per partner offered it, one decision per routing."""
+    return f"{_operator()}LEAD#{_seg(lead_id)}"
+
+
+def lead_offer_sk(partner_id: str) -> str:
+    """The offer of a lead to one partner (each partner is offered a lead at most once)."""
+    return f"OFFER#{_seg(partner_id)}"
+
+
+def lead_decision_sk(attempt: int) -> str:
+    """A routing decision (ranked candidates, exclusions), by attempt number."""
+    return f"ROUTE#{int(attempt):03d}"
+
+
+def lead_external_pk(external_id: str) -> str:
+    """Operator-level: the lead an inbound source (CRM) knows by its own id (exact case)."""
+    return f"{_operator()}LEADEXT#{_escaped(external_id)}"
+
+
+def leads_by_status_gsi1pk(status: str) -> str:
+    """GSI1: the operator's leads in one status, newest first (sort key lead_list_sk)."""
+    return f"{_operator()}LEADS#{_seg(status)}"
+
+
+def all_leads_gsi2pk() -> str:
+    """GSI2: every lead, newest first (sort key lead_list_sk)."""
+    return f"{_operator()}LEADLIST"
+
+
+def lead_list_sk(created_at: str, lead_id: str) -> str:
+    return f"{created_at}#{_seg(lead_id)}"
+
+
+def partner_leads_gsi1pk(partner_id: str) -> str:
+    """GSI1 on the offers: a partner's offered and owned leads by offer time (sort key lead_event_sk)."""
+    return f"{_tenant(partner_id)}LEADS"
+
+
+def partner_closed_leads_gsi2pk(partner_id: str) -> str:
+    """GSI2 on an offer once its lead is won or lost: the partner's closed leads by close time."""
+    return f"{_tenant(partner_id)}LEADCLOSED"
+
+
+def lead_event_sk(at: str, lead_id: str = "") -> str:
+    """`<at>#<lead>`; with no lead, a bound of a time range."""
+    return f"{at}#{_seg(lead_id)}" if lead_id else at
+
+
+def lead_due_gsi2pk(bucket: str, shard: int) -> str:
+    """GSI2 on an outstanding offer: offers expiring in one quarter-hour bucket (`YYYY-MM-DDTHH:MM`),
+    spread over LEAD_DUE_SHARDS partitions; the lead-claim-timeouts job reads the buckets that came due."""
+    return f"{_operator()}LEADDUE#{bucket}#{shard % LEAD_DUE_SHARDS:02d}"
+
+
+def lead_due_gsi2sk(expires_at: str, lead_id: str = "") -> str:
+    """`<expiresAt>#<lead>`; with no lead, the upper bound of offers expiring at or before `expires_at`."""
+    return f"{expires_at}#{_seg(lead_id)}" if lead_id else f"{expires_at}#~"
+
+
+# --- partners: brand kits (partners.brandkits) ---
+BRAND_KIT_DRAFT_SK = "BKDRAFT"  # a partner's brand-kit draft, in brand_kit_pk(partner)
+
+
+def brand_kit_pk(partner_id: str) -> str:
+    """A partner's brand kit: its draft (BRAND_KIT_DRAFT_SK), submitted versions and audit trail."""
+    return f"{_tenant(partner_id)}BRANDKIT"
+
+
+def brand_kit_versions_prefix() -> str:
+    """The sort-key prefix of a partner's submitted brand-kit versions."""
+    return "BKV#"
+
+
+def brand_kit_version_sk(version: int) -> str:
+    """`BKV#000007`: zero-padded, so versions sort by number."""
+    return f"{brand_kit_versions_prefix()}{int(version):06d}"
+
+
+def brand_kit_audit_prefix() -> str:
+    """The sort-key prefix of a partner's brand-kit audit entries (oldest first)."""
+    return "BKAUDIT#"
+
+
+def brand_kit_audit_sk(at: str, entry_id: str) -> str:
+    """`BKAUDIT#<at>#<entryId>`: one entry per action, in time order."""
+    return f"{brand_kit_audit_prefix()}{at}#{_seg(entry_id)}"
+
+
+
+# --- partners: SLAs (partners.sla) ---
+SLA_CALENDAR_SK = "SLACAL"  # a partner's business calendar, in sla_pk(partner)
+SLA_POLICY_SK = "SLAPOLICY"  # the operator's SLA hours per severity, in sla_policy_pk()
+SUPPORT_CASE_SK = "CASE"  # a support case's own item, in support_case_pk(tenant, case)
+SLA_DUE_SHARDS = 4
+
+
+def sla_pk(partner_id: str) -> str:
+    """A partner's SLA items: its business calendar (SLA_CALENDAR_SK); absent means the default calendar."""
+    return f"{_tenant(partner_id)}SLA"
+
+
+def sla_policy_pk() -> str:
+    """Operator-level: the SLA policy (hours per severity, SLA_POLICY_SK); absent means the defaults."""
+    return f"{_operator()}SLAPOLICY"
+
+
+def support_case_pk(tenant_id: str, case_id: str) -> str:
+    """A customer's support case: the case (SUPPORT_CASE_SK), its responses and its open clocks' due entries."""
+    return f"{_tenant(tenant_id)}CASE#{_seg(case_id)}"
+
+
+def case_response_sk(response_id: str) -> str:
+    """`RESP#<id>`: a response to a case; the id is a digest of author and message, so a retry is the same item."""
+    return f"RESP#{_seg(response_id)}"
+
+
+def sla_due_sk(clock: str) -> str:
+    """`DUE#response` / `DUE#resolution`: an open clock's entry in the due-time index."""
+    return f"DUE#{_seg(clock)}"
+
+
+def tenant_cases_gsi1pk(tenant_id: str) -> str:
+    """GSI1 on a case: the customer's cases by opening time (sort key support_case_list_sk)."""
+    return f"{_tenant(tenant_id)}CASES"
+
+
+def partner_cases_gsi2pk(partner_id: str) -> str:
+    """GSI2 on a case: the cases of a partner's customers by opening time (sort key support_case_list_sk)."""
+    return f"{_tenant(partner_id)}PCASES"
+
+
+def support_case_list_sk(opened_at: str, case_id: str = "") -> str:
+    """`<openedAt>#<case>`; with no case, a bound of a time range."""
+    return f"{opened_at}#{_seg(case_id)}" if case_id else opened_at
+
+
+def sla_due_gsi1pk(bucket: str, shard: int) -> str:
+    """GSI1 on a due entry: SLA clocks falling due in one quarter-hour bucket (`YYYY-MM-DDTHH:MM`), spread
+    over SLA_DUE_SHARDS partitions; the sla-breaches job reads the buckets that came due."""
+    return f"{_operator()}SLADUE#{bucket}#{shard % SLA_DUE_SHARDS:02d}"
+
+
+def sla_due_gsi1sk(due_at: str, case_id: str = "", clock: str = "") -> str:
+    """`<dueAt>#<case>#<clock>`; with no case, the upper bound of clocks due at or before `due_at`."""
+    return f"{due_at}#{_seg(case_id)}#{_seg(clock)}" if case_id else f"{due_at}#~"
+
+
+def uptime_pk(partner_id: str) -> str:
+    """A partner's monthly uptime figures, one item per month (sort key uptime_sk)."""
+    return f"{_tenant(partner_id)}UPTIME"
+
+
+def uptime_sk(month: str) -> str:
+    """`YYYY-MM`: months sort in time order."""
+    return _seg(month)
+
+
+
+# --- partners: scorecards and onboarding (partners.scorecards, partners.onboarding) ---
+ONBOARDING_PLAN_SK = "ONBPLAN"  # a partner's onboarding plan (milestones + deliverables), in onboarding_pk(partner)
+SCORECARD_CONFIG_SK = "SCORECFG"  # the operator's scorecard thresholds and incentive rules, in scorecard_config_pk()
+
+
+def onboarding_pk(partner_id: str) -> str:
+    """A partner's 12-month onboarding plan: ONE item (ONBOARDING_PLAN_SK), read with one GetItem."""
+    return f"{_tenant(partner_id)}ONBOARDING"
+
+
+def partners_gsi1pk() -> str:
+    """GSI1 on each onboarding plan: every partner, one entry each (sort key partner_gsi1sk); the scorecards job
+    lists partners here (a Query of partners only, never the tenant directory or a Scan)."""
+    return f"{_operator()}PARTNERS"
+
+
+def partner_gsi1sk(partner_id: str) -> str:
+    return _seg(partner_id)
+
+
+def scorecard_config_pk() -> str:
+    """Operator-level: the scorecard thresholds per tier and the incentive rules; absent means the defaults."""
+    return f"{_operator()}SCORECFG"
+
+
+def scorecards_pk(partner_id: str) -> str:
+    """A partner's quarterly scorecards (scorecard_sk) and the operator's KPI inputs per quarter (kpi_inputs_sk)."""
+    return f"{_tenant(partner_id)}SCORECARDS"
+
+
+def scorecard_prefix() -> str:
+    """The sort-key prefix of a partner's scorecards (quarters sort in time order)."""
+    return "SC#"
+
+
+def scorecard_sk(quarter: str) -> str:
+    """`SC#2027q1`: the scorecard of one quarter (`2027Q1`, lower-cased as a key segment)."""
+    return f"{scorecard_prefix()}{_seg(quarter.lower())}"
+
+
+def kpi_inputs_sk(quarter: str) -> str:
+    """`KPIIN#2027q1`: the operator's KPI inputs of one quarter (customer satisfaction, renewal rate)."""
+    return f"KPIIN#{_seg(quarter.lower())}"

@@ -75,6 +75,8 @@ class Tenant(Item, discriminator="Tenant"):
     branding = MapAttribute[str, Any]()
     settings = MapAttribute[str, Any]()
     starter_catalog = ListAttribute[str](default=list)
+    # the live (approved) partner brand kit: a partner's own, copied onto its customers (tenancy.branding)
+    co_brand = MapAttribute[str, Any](null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=1)
@@ -683,6 +685,275 @@ class PartnerTierConfig(Item, discriminator="PartnerTierConfig"):
     and benefits as JSON (amounts and percentages as decimal strings); absent, partners.tiers.DEFAULT_TIERS."""
 
     tiers = JSONAttribute()
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+# --- partners: leads (partners.leads, partners.routing) ---
+class LeadRoutingConfig(Item, discriminator="LeadRoutingConfig"):
+    """The operator's lead-routing settings (keys.lead_routing_pk / LEAD_ROUTING_SK) as JSON; absent: defaults."""
+
+    settings = JSONAttribute()
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class RoutingCard(Item, discriminator="RoutingCard"):
+    """One partner in the lead pool (keys.lead_pool_pk / routing_card_sk): everything the score needs, kept fresh
+    by the profile route, tier/certification/tenant events and the lead transactions (partners.lead_cards)."""
+
+    partner_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    tier = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # the partner tenant's: active | suspended | retired
+    accepting = BooleanAttribute(default=True)
+    industries = ListAttribute[str](default=list)
+    regions = ListAttribute[str](default=list)
+    products = ListAttribute[str](default=list)
+    max_open_leads = NumberAttribute(default=10)
+    open_leads = NumberAttribute(default=0)  # offered (pending) + claimed, not yet won or lost
+    certified = MapAttribute[str, Any](default=dict)  # program id -> current certified reps (active + expiring)
+    recent = ListAttribute[str](default=list)  # outcomes of resolved offers, oldest first: claimed|declined|timedOut
+    updated_at = UnicodeAttribute()
+
+
+class Lead(Item, discriminator="Lead"):
+    """A routed lead (keys.lead_pk / LEAD_SK): GSI1 by status, GSI2 all leads; `offer_*` while offered."""
+
+    id = UnicodeAttribute()
+    external_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # offered | claimed | escalated | won | lost
+    industry = UnicodeAttribute()
+    region = UnicodeAttribute()
+    product = UnicodeAttribute()
+    deal_size = UnicodeAttribute()  # a decimal string, 2 places (exact money)
+    company = MapAttribute[str, Any](default=dict)
+    contact = MapAttribute[str, Any](default=dict)
+    notes = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    offered_to = ListAttribute[str](default=list)
+    offer_partner_id = UnicodeAttribute(null=True)
+    offer_expires_at = UnicodeAttribute(null=True)
+    offered_at = UnicodeAttribute(null=True)
+    owner_partner_id = UnicodeAttribute(null=True)
+    claimed_at = UnicodeAttribute(null=True)
+    escalated_at = UnicodeAttribute(null=True)
+    escalation = MapAttribute[str, Any](null=True)  # reason, channelManager
+    outcome = MapAttribute[str, Any](null=True)  # status, amount, at
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class LeadOffer(Item, discriminator="LeadOffer"):
+    """A lead offered to one partner (keys.lead_offer_sk): GSI1 the partner's leads; GSI2 the due-time index while
+    outstanding, the partner's closed leads once won or lost. Carries what re-routing needs (no lead read)."""
+
+    lead_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    attempt = NumberAttribute()
+    outcome = UnicodeAttribute()  # offered | claimed | declined | timedOut
+    offered_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    resolved_at = UnicodeAttribute(null=True)
+    industry = UnicodeAttribute()
+    region = UnicodeAttribute()
+    product = UnicodeAttribute()
+    deal_size = UnicodeAttribute()  # a decimal string
+    company_name = UnicodeAttribute(null=True)
+    offered_before = ListAttribute[str](default=list)  # every partner offered the lead up to this one
+    closed_status = UnicodeAttribute(null=True)  # won | lost
+    closed_at = UnicodeAttribute(null=True)
+    amount = UnicodeAttribute(null=True)  # won: a decimal string
+
+
+class LeadDecision(Item, discriminator="LeadDecision"):
+    """One routing decision of a lead (keys.lead_decision_sk): why this partner, the ranked candidates, exclusions."""
+
+    lead_id = UnicodeAttribute()
+    attempt = NumberAttribute()
+    trigger = UnicodeAttribute()  # created | declined | timedOut
+    at = UnicodeAttribute()
+    explanation = JSONAttribute()
+
+
+class LeadExternalClaim(Item, discriminator="LeadExternalClaim"):
+    lead_id = UnicodeAttribute()
+
+
+# --- partners: brand kits (partners.brandkits) ---
+class BrandKitDraft(Item, discriminator="BrandKitDraft"):
+    """A partner's brand-kit draft (keys.brand_kit_pk / BRAND_KIT_DRAFT_SK), edited in place by its admins:
+    `revision` counts saves, `versions` the versions submitted so far, `submitted_revision` the last submitted."""
+
+    partner_id = UnicodeAttribute()
+    kit = JSONAttribute()
+    revision = NumberAttribute(default=1)
+    versions = NumberAttribute(default=0)
+    submitted_revision = NumberAttribute(null=True)
+    updated_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class BrandKitVersion(Item, discriminator="BrandKitVersion"):
+    """A submitted brand-kit version (keys.brand_kit_version_sk): the kit never changes; `status` moves once,
+    submitted -> approved | changes_requested, and `decisions` records who decided, when and why."""
+
+    partner_id = UnicodeAttribute()
+    version = NumberAttribute()
+    kit = JSONAttribute()
+    status = UnicodeAttribute()  # submitted | approved | changes_requested
+    submitted_by = UnicodeAttribute()
+    submitted_at = UnicodeAttribute()
+    decisions = JSONAttribute(null=True)  # [{action, actor, at, comments}]
+    live_at = UnicodeAttribute(null=True)  # when its approval made it the live kit
+
+
+class BrandKitAuditEntry(Item, discriminator="BrandKitAuditEntry"):
+    """One action on a partner's brand kit (keys.brand_kit_audit_sk): draft saved, submitted, approved,
+    changes requested, went live."""
+
+    partner_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    version = NumberAttribute(null=True)
+    actor = UnicodeAttribute()
+    at = UnicodeAttribute()
+    comments = ListAttribute[str](null=True)
+
+
+
+# --- partners: SLAs (partners.sla) ---
+class SlaCalendar(Item, discriminator="SlaCalendar"):
+    """A partner's business calendar (keys.sla_pk / SLA_CALENDAR_SK) as JSON; absent: Mon-Fri 09:00-17:00 UTC."""
+
+    partner_id = UnicodeAttribute()
+    calendar = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class SlaPolicy(Item, discriminator="SlaPolicy"):
+    """The operator's SLA hours per severity (keys.sla_policy_pk / SLA_POLICY_SK) as JSON; absent: defaults."""
+
+    policy = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class SupportCase(Item, discriminator="SupportCase"):
+    """A customer's support case (keys.support_case_pk / SUPPORT_CASE_SK): GSI1 the customer's cases, GSI2 the
+    partner's. The calendar and hours in force at opening ride on it, so its clocks never need another read.
+    Each clock (response, resolution) is pending, then met or breached, exactly once (conditional updates)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    description = UnicodeAttribute()
+    severity = UnicodeAttribute()  # high | medium | low
+    status = UnicodeAttribute()  # open | responded | resolved
+    opened_by = UnicodeAttribute()
+    opened_at = UnicodeAttribute()
+    calendar = JSONAttribute()
+    response_hours = NumberAttribute()
+    resolution_hours = NumberAttribute()
+    response_due_at = UnicodeAttribute()
+    resolution_due_at = UnicodeAttribute()
+    response_status = UnicodeAttribute(default="pending")  # pending | met | breached
+    resolution_status = UnicodeAttribute(default="pending")
+    breached = BooleanAttribute(default=False)
+    responded_at = UnicodeAttribute(null=True)
+    responded_by = UnicodeAttribute(null=True)
+    responses = NumberAttribute(default=0)
+    resolved_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    resolution = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+
+
+class SupportCaseResponse(Item, discriminator="SupportCaseResponse"):
+    """A response to a case by the partner's support (keys.case_response_sk)."""
+
+    case_id = UnicodeAttribute()
+    message = UnicodeAttribute()
+    author = UnicodeAttribute()
+    at = UnicodeAttribute()
+    first = BooleanAttribute(default=False)
+
+
+class SlaDueEntry(Item, discriminator="SlaDueEntry"):
+    """An open clock in the due-time index (keys.sla_due_sk; GSI1 keys.sla_due_gsi1pk): deleted when the clock
+    is met or breached. Carries what the breach job needs (no case read)."""
+
+    tenant_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    case_id = UnicodeAttribute()
+    clock = UnicodeAttribute()  # response | resolution
+    due_at = UnicodeAttribute()
+
+
+class UptimeMonth(Item, discriminator="UptimeMonth"):
+    """A partner's uptime figure of one month (keys.uptime_pk / uptime_sk), entered by the operator."""
+
+    partner_id = UnicodeAttribute()
+    month = UnicodeAttribute()  # YYYY-MM
+    percent = UnicodeAttribute()  # a decimal string, 3 places
+    note = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+
+# --- partners: scorecards and onboarding (partners.scorecards, partners.onboarding) ---
+class OnboardingPlan(Item, discriminator="OnboardingPlan"):
+    """A partner's 12-month onboarding plan (keys.onboarding_pk / ONBOARDING_PLAN_SK; GSI1 keys.partners_gsi1pk:
+    the partners index): milestones and enablement-kit deliverables as JSON lists, changed conditionally on
+    `version`."""
+
+    partner_id = UnicodeAttribute()
+    joined_at = UnicodeAttribute()
+    template = UnicodeAttribute()  # the template's id and version the plan was made from
+    milestones = JSONAttribute()
+    deliverables = JSONAttribute()
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class ScorecardConfig(Item, discriminator="ScorecardConfig"):
+    """The operator's scorecard thresholds per tier and KPI, and incentive rules (keys.scorecard_config_pk /
+    SCORECARD_CONFIG_SK) as JSON; absent: partners.scorecard_rules defaults."""
+
+    thresholds = JSONAttribute()
+    incentives = JSONAttribute()
+    version = NumberAttribute(default=1)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class Scorecard(Item, discriminator="Scorecard"):
+    """A partner's scorecard of one quarter (keys.scorecards_pk / scorecard_sk): the computed card as JSON;
+    `version` counts the times its content changed (a re-run with the same figures writes nothing)."""
+
+    partner_id = UnicodeAttribute()
+    quarter = UnicodeAttribute()  # 2027Q1
+    card = JSONAttribute()
+    version = NumberAttribute(default=1)
+    computed_at = UnicodeAttribute()
+
+
+class KpiInputs(Item, discriminator="KpiInputs"):
+    """The operator's KPI inputs of one partner and quarter (keys.scorecards_pk / kpi_inputs_sk): decimal strings."""
+
+    partner_id = UnicodeAttribute()
+    quarter = UnicodeAttribute()
+    customer_satisfaction = UnicodeAttribute(null=True)  # CSAT percent
+    renewal_rate = UnicodeAttribute(null=True)  # percent
+    note = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()

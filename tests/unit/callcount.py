@@ -881,6 +881,160 @@ def _partner_scenarios() -> tuple[Scenario, ...]:
     )
 
 
+def _brand_kit_body(w: CostWorld, name: str = "Cost Partner Learning") -> dict[str, Any]:
+    return {"displayName": name, "logoUrl": "https://cdn.example.com/logo.png",
+            "colors": {"primary": "#0f766e", "accent": "#facc15", "text": "#111827"},
+            "emailTemplates": {"welcomeSubject": "Welcome, {{learnerName}}", "welcomeBody": "Hello {{learnerName}}."},
+            "documentTemplate": {"certificateFooter": "Delivered by {{partnerName}}"},
+            "support": {"email": "help@example.com", "hours": "Mon-Fri 9-17", "message": "Ask us anything."}}
+
+
+def _as_partner_admin(method: str, path: str, body: Callable[[CostWorld], Any] | None = None,
+                      who: str = "partner_admin") -> Callable[[CostWorld], Any]:
+    """A brand-kit call by the partner's admin (made once, outside any count) or the operator."""
+    def run(w: CostWorld) -> Any:
+        if "partner_admin" not in w.extra:
+            w.extra["partner_admin"] = w.api.tenant_admin(w.partner["id"])
+        token = w.operator if who == "operator" else w.extra["partner_admin"]
+        return w.api.call(method, path.format(**w.ids()), token, body(w) if body else None)
+
+    return run
+
+
+def _second_kit_version(w: CostWorld) -> None:
+    """A changed draft submitted as version 2 (what the operator sends back with comments)."""
+    _as_partner_admin("PUT", "/v1/partners/{partner}/brand-kit/draft", lambda x: _brand_kit_body(x, "Second"))(w)
+    done = _as_partner_admin("POST", "/v1/partners/{partner}/brand-kit/draft/submit")(w)
+    assert done.status_code == 201, done.body
+
+
+def _brand_kit_scenarios() -> tuple[Scenario, ...]:
+    k, ks = "/v1/partners/{partnerId}/brand-kit", "/v1/partners/{partnerId}/brand-kits"
+    mk, mks = "/v1/partners/{partner}/brand-kit", "/v1/partners/{partner}/brand-kits"
+    return (
+        Scenario("PUT", k + "/draft", _as_partner_admin("PUT", mk + "/draft", _brand_kit_body),
+                 _ignore(_as_partner_admin("GET", mk + "/draft")),
+                 note="the draft (revision), then draft + audit entry in one conditional transaction"),
+        Scenario("GET", k + "/draft", _as_partner_admin("GET", mk + "/draft")),
+        Scenario("POST", k + "/draft/submit", _as_partner_admin("POST", mk + "/draft/submit"),
+                 note="the draft, then version + draft + audit + event in one conditional transaction"),
+        Scenario("GET", ks, _as_partner_admin("GET", mks), note="one Query (newest first)"),
+        Scenario("GET", ks + "/{version}", _as_partner_admin("GET", mks + "/1"), note="with its decisions"),
+        Scenario("POST", ks + "/{version}/approve", _as_partner_admin("POST", mks + "/1/approve", who="operator"),
+                 note="version + partner tenant in one BatchGetItem; version, live kit, audit, event in one "
+                      "transaction (customers follow through the stream)"),
+        Scenario("POST", ks + "/{version}/request-changes",
+                 _as_partner_admin("POST", mks + "/2/request-changes", lambda w: {"comment": "Bigger logo"},
+                                   who="operator"), _second_kit_version,
+                 note="the version, then version + audit + event conditional on status"),
+        Scenario("GET", k + "/audit", _as_partner_admin("GET", mk + "/audit"), note="one Query"),
+        Scenario("GET", "/v1/tenants/{tenantId}/branding", _call("GET", T + "/branding"),
+                 note="the tenant item: the live kit rides on it"),
+    )
+
+
+def _routed_lead(w: CostWorld) -> None:
+    """A lead offered to the world's partner (its routing profile set): `{lead}` for the later scenarios."""
+    made = w.api.call("POST", "/v1/leads", w.operator, _lead_body(w))
+    assert made.status_code == 201 and w.api.json(made)["status"] == "offered", made.body
+    w.extra["lead"] = w.api.json(made)["id"]
+
+
+def _claimed_lead(w: CostWorld) -> None:
+    _routed_lead(w)
+    done = w.api.call("POST", f"/v1/partners/{w.partner['id']}/leads/{w.extra['lead']}/claim", w.operator)
+    assert done.status_code == 200, done.body
+
+
+def _lead_body(w: CostWorld) -> dict[str, Any]:
+    return {"industry": "SaaS", "region": "EMEA", "product": "LMS", "dealSize": "20000", "company": {"name": "Cost"}}
+
+
+def _lead_scenarios() -> tuple[Scenario, ...]:
+    pl = "/v1/partners/{partner}/leads/{lead}"
+    return (
+        Scenario("GET", "/v1/lead-routing", _call("GET", "/v1/lead-routing", "operator"),
+                 note="the operator's item (or the defaults)"),
+        Scenario("PUT", "/v1/lead-routing", _call("PUT", "/v1/lead-routing", "operator", lambda w: {"maxAttempts": 3}),
+                 note="tiers (validation) + version read, then item + event in one conditional transaction"),
+        Scenario("PUT", "/v1/partners/{partnerId}/routing-profile",
+                 _call("PUT", "/v1/partners/{partner}/routing-profile", "operator",
+                       lambda w: {"industries": ["SaaS"], "regions": ["EMEA"], "products": ["LMS"]}),
+                 note="partner + settings in one BatchGetItem, card + event in one transaction, card read back "
+                      "(no certification gate: no count read)"),
+        Scenario("GET", "/v1/partners/{partnerId}/routing-profile",
+                 _call("GET", "/v1/partners/{partner}/routing-profile", "operator"),
+                 note="card + settings in one BatchGetItem"),
+        Scenario("POST", "/v1/leads", _call("POST", "/v1/leads", "operator", _lead_body),
+                 note="settings + tiers (+ external id) in one BatchGetItem, the pool in one Query, lead + offer + "
+                      "decision + card + events in one transaction: the same at 10 or 1,000 partners"),
+        Scenario("GET", "/v1/leads", _call("GET", "/v1/leads?status=offered", "operator"), note="one Query (GSI1)"),
+        Scenario("GET", "/v1/leads/{leadId}", _at("GET", "/v1/leads/{lead}", "operator"), _routed_lead),
+        Scenario("GET", "/v1/leads/{leadId}/routing", _at("GET", "/v1/leads/{lead}/routing", "operator"),
+                 note="one Query of the lead's partition: lead, offers, decisions"),
+        Scenario("GET", "/v1/partners/{partnerId}/leads", _call("GET", "/v1/partners/{partner}/leads", "operator"),
+                 note="one Query (GSI1 on the offers)"),
+        Scenario("POST", "/v1/partners/{partnerId}/leads/{leadId}/decline", _at("POST", pl + "/decline", "operator"),
+                 note="lead + settings + tiers in one BatchGetItem, the pool, one transaction (here: escalated, "
+                      "no other partner), the lead read back"),
+        Scenario("POST", "/v1/partners/{partnerId}/leads/{leadId}/claim", _at("POST", pl + "/claim", "operator"),
+                 _routed_lead, note="the lead (consistent), then lead + offer + card + event in one conditional "
+                                    "transaction"),
+        Scenario("POST", "/v1/partners/{partnerId}/leads/{leadId}/outcome",
+                 _at("POST", pl + "/outcome", "operator", lambda w: {"status": "won"}), _claimed_lead,
+                 note="the lead, then lead + offer + card + event in one conditional transaction"),
+    )
+
+
+def _sla(method: str, path: str, who: str = "admin", body: Callable[[CostWorld], Any] | None = None,
+         keep: str | None = None) -> Callable[[CostWorld], Any]:
+    """An SLA call by the customer's admin, the partner's admin or the operator; `keep` stores the made case id."""
+    def run(w: CostWorld) -> Any:
+        if who == "partner_admin" and "partner_admin" not in w.extra:
+            w.extra["partner_admin"] = w.api.tenant_admin(w.partner["id"])
+        token = {"admin": w.admin, "operator": w.operator, "partner_admin": w.extra.get("partner_admin")}[who]
+        resp = w.api.call(method, path.format(**w.ids(), **w.extra), token, body(w) if body else None)
+        if keep and resp.status_code == 201:
+            w.extra[keep] = w.api.json(resp)["id"]
+        return resp
+
+    return run
+
+
+def _sla_scenarios() -> tuple[Scenario, ...]:
+    p, mp = "/v1/partners/{partnerId}", "/v1/partners/{partner}"
+    c, mc = T.replace("{tenant}", "{tenantId}") + "/support-cases", T + "/support-cases"
+    calendar = {"timezone": "Europe/Berlin", "workingDays": ["mon", "tue", "wed", "thu", "fri"],
+                "workingHours": {"start": "09:00", "end": "17:00"}, "holidays": ["2027-12-25"]}
+    policy = {k: {"responseHours": 4, "resolutionHours": 48} for k in ("high", "medium", "low")}
+    case = {"subject": "Login fails", "description": "Since 09:40", "severity": "high"}
+    return (
+        Scenario("GET", p + "/sla-calendar", _sla("GET", mp + "/sla-calendar", "partner_admin"),
+                 note="calendar + policy in one BatchGetItem"),
+        Scenario("PUT", p + "/sla-calendar", _sla("PUT", mp + "/sla-calendar", "partner_admin", lambda w: calendar),
+                 note="calendar + event in one transaction (no read)"),
+        Scenario("GET", "/v1/sla-policy", _sla("GET", "/v1/sla-policy")),
+        Scenario("PUT", "/v1/sla-policy", _sla("PUT", "/v1/sla-policy", "operator", lambda w: policy),
+                 note="operator: policy + event"),
+        Scenario("POST", c, _sla("POST", mc, body=lambda w: case, keep="sla_case"),
+                 note="the partner from the tenant cache; calendar + policy (BatchGetItem); case, two due entries "
+                      "and the event in one transaction"),
+        Scenario("GET", c, _sla("GET", mc), note="one Query (GSI1)"),
+        Scenario("GET", c + "/{caseId}", _sla("GET", mc + "/{sla_case}"), note="one Query: case + responses"),
+        Scenario("POST", c + "/{caseId}/responses", _sla("POST", mc + "/{sla_case}/responses", "partner_admin",
+                                                         lambda w: {"message": "On it"}),
+                 note="the case, then response + case + due entry deleted + event in one conditional transaction"),
+        Scenario("POST", c + "/{caseId}/resolve", _sla("POST", mc + "/{sla_case}/resolve", "partner_admin",
+                                                       lambda w: {"resolution": "Fixed"}),
+                 note="the case, then case + due entry deleted + event in one conditional transaction"),
+        Scenario("GET", p + "/support-cases", _sla("GET", mp + "/support-cases", "partner_admin"),
+                 note="one Query (GSI2)"),
+        Scenario("PUT", p + "/uptime/{month}", _sla("PUT", mp + "/uptime/2027-01", "operator",
+                                                   lambda w: {"percent": "99.912"}), note="item + event"),
+        Scenario("GET", p + "/uptime", _sla("GET", mp + "/uptime", "partner_admin"), note="one Query"),
+    )
+
+
 # In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
@@ -937,6 +1091,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     *_certificate_scenarios(),
     *_certification_scenarios(),
     *_partner_scenarios(),
+    *_lead_scenarios(),
+    *_brand_kit_scenarios(),
+    *_sla_scenarios(),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

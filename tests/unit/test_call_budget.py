@@ -224,6 +224,49 @@ BUDGETS: dict[str, dict[str, int]] = {
     "PUT /v1/partner-tiers": {GET: 1, TX: 1},
     "PUT /v1/partners/{partnerId}/tier": {GET: 2, TX: 1},
     "POST /v1/partners/{partnerId}/quotes": {"BatchGetItem": 1},
+    # lead routing (docs/partners.md, Lead routing): routing a lead is settings + tiers in one BatchGetItem, the
+    # pool of routing cards in one Query and one transaction, whatever the number of partners; a claim reads the
+    # lead and commits one conditional transaction; a decline re-routes like a create, then reads the lead back
+    "GET /v1/lead-routing": {GET: 1},
+    "PUT /v1/lead-routing": {GET: 2, TX: 1},
+    "PUT /v1/partners/{partnerId}/routing-profile": {"BatchGetItem": 1, TX: 1, GET: 1},
+    "GET /v1/partners/{partnerId}/routing-profile": {"BatchGetItem": 1},
+    "POST /v1/leads": {"BatchGetItem": 1, QUERY: 1, TX: 1},
+    "GET /v1/leads": {QUERY: 1},
+    "GET /v1/leads/{leadId}": {GET: 1},
+    "GET /v1/leads/{leadId}/routing": {QUERY: 1},
+    "GET /v1/partners/{partnerId}/leads": {QUERY: 1},
+    "POST /v1/partners/{partnerId}/leads/{leadId}/claim": {GET: 1, TX: 1},
+    "POST /v1/partners/{partnerId}/leads/{leadId}/decline": {"BatchGetItem": 1, QUERY: 1, TX: 1, GET: 1},
+    "POST /v1/partners/{partnerId}/leads/{leadId}/outcome": {GET: 1, TX: 1},
+    # co-branding (docs/partners.md): a draft save reads the revision, then draft + audit entry in one conditional
+    # transaction; a submit reads the draft, then version + draft + audit + event; approving reads version and
+    # partner tenant in one BatchGetItem and writes version, live kit (on the tenant), audit and event at once;
+    # effective branding is the tenant item alone (the live kit rides on it)
+    "PUT /v1/partners/{partnerId}/brand-kit/draft": {GET: 1, TX: 1},
+    "GET /v1/partners/{partnerId}/brand-kit/draft": {GET: 1},
+    "POST /v1/partners/{partnerId}/brand-kit/draft/submit": {GET: 1, TX: 1},
+    "GET /v1/partners/{partnerId}/brand-kits": {QUERY: 1},
+    "GET /v1/partners/{partnerId}/brand-kits/{version}": {GET: 1},
+    "POST /v1/partners/{partnerId}/brand-kits/{version}/approve": {"BatchGetItem": 1, TX: 1},
+    "POST /v1/partners/{partnerId}/brand-kits/{version}/request-changes": {GET: 1, TX: 1},
+    "GET /v1/partners/{partnerId}/brand-kit/audit": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/branding": {GET: 1},
+    # SLAs (docs/partners.md): opening a case reads the partner's calendar and the policy at once (the partner
+    # comes from the tenant cache) and writes case, two due entries and the event together; a response or the
+    # resolution reads the case, then writes conditionally on its clocks; lists and a case are one Query each
+    "GET /v1/partners/{partnerId}/sla-calendar": {"BatchGetItem": 1},
+    "PUT /v1/partners/{partnerId}/sla-calendar": {TX: 1},
+    "GET /v1/sla-policy": {GET: 1},
+    "PUT /v1/sla-policy": {TX: 1},
+    "POST /v1/tenants/{tenantId}/support-cases": {"BatchGetItem": 1, TX: 1},
+    "GET /v1/tenants/{tenantId}/support-cases": {QUERY: 1},
+    "GET /v1/tenants/{tenantId}/support-cases/{caseId}": {QUERY: 1},
+    "POST /v1/tenants/{tenantId}/support-cases/{caseId}/responses": {GET: 1, TX: 1},
+    "POST /v1/tenants/{tenantId}/support-cases/{caseId}/resolve": {GET: 1, TX: 1},
+    "GET /v1/partners/{partnerId}/support-cases": {QUERY: 1},
+    "PUT /v1/partners/{partnerId}/uptime/{month}": {TX: 1},
+    "GET /v1/partners/{partnerId}/uptime": {QUERY: 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload

@@ -129,7 +129,14 @@ class World:
             paths.append(f"{t}/xapi-forwarding")
         if "scimGroup" in c:  # the victim's SCIM group: its name, externalId and members
             paths.append(f"{t}/scim/v2/Groups/{c['scimGroup']}")
-        return paths + self._certification_paths()
+        return paths + self._certification_paths() + self._sla_paths()
+
+    def _sla_paths(self) -> list[str]:
+        """The victim's support case (clocks, responses) and its partner's SLA calendar and uptime figures."""
+        if "supportCase" not in self.learning:
+            return []
+        t, p = f"/v1/tenants/{self.victim['id']}", f"/v1/partners/{self.p1['id']}"
+        return [f"{t}/support-cases/{self.learning['supportCase']}", f"{p}/sla-calendar", f"{p}/uptime"]
 
     def _certification_paths(self) -> list[str]:
         t, c, paths = f"/v1/tenants/{self.victim['id']}", self.learning, []
@@ -139,6 +146,13 @@ class World:
             paths.append("/v1/library/certifications?limit=100")
         if "issued" in c:  # the victim's certificate (status, revocation)
             paths += [f"{t}/certificates/{c['issued']}", f"{t}/users/{self.victim_user['id']}/certificates?limit=100"]
+        if "brandKit" in c:  # the victim's partner's brand kit (draft, versions, decisions, audit), live kit shown
+            b = f"/v1/partners/{self.p1['id']}"
+            paths += [f"{b}/brand-kit/draft", f"{b}/brand-kits?limit=100", f"{b}/brand-kit/audit?limit=100",
+                      f"{t}/branding", f"/v1/tenants/{self.p1['id']}/branding"]
+        if "lead" in c:  # the victim's partner's lead (offer, owner, outcome), its routing card and decisions
+            paths += [f"/v1/leads/{c['lead']}", f"/v1/leads/{c['lead']}/routing",
+                      f"/v1/partners/{self.p1['id']}/routing-profile", "/v1/lead-routing"]
         return paths
 
 
@@ -248,6 +262,7 @@ VICTIM_PARAMS: dict[str, Callable[[World], str]] = {
     "ruleId": lambda w: _rule(w)["ruleId"],
     "certificateId": lambda w: _victim_certificate(w),
     "certificationId": lambda w: _victim_program(w),
+    "caseId": lambda w: _victim_case(w),
 }
 # path placeholder -> an id of the attacker's own (the "own tenant, victim's object" variant)
 ATTACKER_PARAMS: dict[str, Callable[[World], str]] = {"tenantId": lambda w: w.attacker["id"]}
@@ -368,6 +383,25 @@ def _victim_export(w: World) -> str:
     return str(c["export"])
 
 
+def _victim_case(w: World) -> str:
+    """A support case of the victim's admin with its partner P1 (SLAs), watched by the snapshot."""
+    c = w.learning
+    if "supportCase" not in c:
+        subject = f"Victim outage {next(_seq)}"
+        made = _ok(w.api.call("POST", f"/v1/tenants/{w.victim['id']}/support-cases", w.tokens["victim_admin"],
+                              {"subject": subject, "description": "Nothing loads.", "severity": "high"}))
+        c["supportCase"] = w.api.json(made)["id"]
+        w.extra_secrets |= {subject, c["supportCase"]}
+    return str(c["supportCase"])
+
+
+def _sla_case(**options: Any) -> Case:
+    """P1's SLA settings, cases and uptime: its admins (the operator for uptime figures); everyone else 404."""
+    return Case(**{"legit": "partner_admin", "params": {"partnerId": lambda w: w.p1["id"],
+                                                        "month": lambda w: "2027-01"},
+                   "prepare": lambda w: None if _victim_case(w) else None, **options})
+
+
 def _pdf_untouched(w: World, who: str, resp: Any) -> None:
     """No attacker's request rendered (and recorded) the victim's PDF; the legitimate one did."""
     from chalicelib.store import keys
@@ -403,6 +437,44 @@ def _public_face_only(w: World, who: str, resp: Any) -> None:
         assert private not in text, private
     if "json" in resp.headers.get("Content-Type", ""):
         assert set(w.api.json(resp)) == {"status", "program", "learnerName", "issuer", "issuedOn", "expiresOn"}
+
+
+def _brand_kit_body(name: str) -> dict[str, Any]:
+    return {"displayName": name, "logoUrl": "https://cdn.patron.example/logo.png",
+            "colors": {"primary": "#0f766e", "accent": "#facc15", "text": "#111827"},
+            "emailTemplates": {"welcomeSubject": "Welcome {{learnerName}}", "welcomeBody": "Hello {{learnerName}}"},
+            "documentTemplate": {"certificateFooter": "With {{partnerName}}"},
+            "support": {"email": "help@patron.example", "hours": "Mon-Fri", "message": "Ask Patron."}}
+
+
+def _brand_kit(w: World, live: bool = False) -> None:
+    """The victim's partner (P1) has a brand kit: a draft submitted as version 1 (approved and live on the victim
+    when `live`); watched by the snapshot."""
+    if "brandKit" not in w.learning:
+        name = f"Patron Kit {next(_seq)}"
+        base = f"/v1/partners/{w.p1['id']}"
+        _ok(w.api.call("PUT", f"{base}/brand-kit/draft", w.tokens["partner_admin"], _brand_kit_body(name)))
+        _ok(w.api.call("POST", f"{base}/brand-kit/draft/submit", w.tokens["partner_admin"]))
+        w.learning["brandKit"] = 1
+        w.extra_secrets.add(name)
+    if live and not w.learning.get("brandKitLive"):
+        from chalicelib.partners import brandkit_review
+
+        _ok(w.api.call("POST", f"/v1/partners/{w.p1['id']}/brand-kits/1/approve", w.operator))
+        brandkit_review.fan_out(w.p1["id"])
+        w.learning["brandKitLive"] = True
+
+
+def _brand_kit_edited(w: World) -> None:
+    """A submitted kit whose draft changed since (what a submit turns into version 2)."""
+    _brand_kit(w)
+    _ok(w.api.call("PUT", f"/v1/partners/{w.p1['id']}/brand-kit/draft", w.tokens["partner_admin"],
+                   _brand_kit_body(f"Patron Kit Edited {next(_seq)}")))
+
+
+def _brand_kit_case(legit: str = "partner_admin", **options: Any) -> Case:
+    options.setdefault("prepare", _brand_kit)
+    return Case(legit=legit, params={"partnerId": lambda w: w.p1["id"], "version": lambda w: "1"}, **options)
 
 
 def _verify_case() -> Case:
@@ -908,6 +980,35 @@ _NEW_TENANT: Callable[[World], Any] = lambda w: {  # noqa: E731
     "name": f"Fresh {next(_seq)}", "slug": f"fresh-{next(_seq)}", "template": "sales-team",
     "parentTenantId": w.p1["id"]}
 
+LEAD_PROFILE = {"industries": ["SaaS"], "regions": ["EMEA"], "products": ["LMS"], "maxOpenLeads": 5}
+
+
+def _victim_lead(w: World) -> str:
+    """A lead routed to the victim's partner P1 (its routing profile set; the only card in the pool)."""
+    if "lead" not in w.learning:
+        _ok(w.api.call("PUT", f"/v1/partners/{w.p1['id']}/routing-profile", w.tokens["partner_admin"], LEAD_PROFILE))
+        company = f"Victim Lead Co {next(_seq)}"
+        made = _ok(w.api.call("POST", "/v1/leads", w.operator, {
+            "industry": "SaaS", "region": "EMEA", "product": "LMS", "dealSize": "5000", "company": {"name": company}}))
+        assert w.api.json(made)["offer"]["partnerId"] == w.p1["id"], made.body
+        w.learning["lead"] = w.api.json(made)["id"]
+        w.extra_secrets.add(company)
+    return str(w.learning["lead"])
+
+
+def _victim_lead_claimed(w: World) -> None:
+    lead = _victim_lead(w)
+    _ok(w.api.call("POST", f"/v1/partners/{w.p1['id']}/leads/{lead}/claim", w.tokens["partner_admin"]))
+
+
+def _lead_case(prepare: Callable[[World], Any] | None = _victim_lead, **options: Any) -> Case:
+    """P1's routes of lead routing: P1's admins succeed; other tenants' admins and clients and the rival partner
+    get 404 (no relation to P1, or a lead never offered to them)."""
+    params = {"partnerId": lambda w: w.p1["id"], "leadId": _victim_lead}
+    return Case(legit="partner_admin", params=params,
+                prepare=(lambda w: None if prepare(w) else None) if prepare else None, **options)
+
+
 CASES: dict[tuple[str, str], Case] = {
     # tenants
     ("GET", "/v1/tenants/{tenantId}"): Case(),
@@ -1036,6 +1137,55 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/v1/partners/{partnerId}/quotes"): Case(
         legit="partner_admin", params={"partnerId": lambda w: w.p1["id"]},
         body=lambda w: {"seats": 250, "listPricePerSeat": "40", "requestedMarginPercent": "99"}),
+    # co-branding: the partner's admins edit and submit its kit, the operator decides, a tenant's users read
+    # its branding
+    ("GET", "/v1/partners/{partnerId}/brand-kit/draft"): _brand_kit_case(),
+    ("PUT", "/v1/partners/{partnerId}/brand-kit/draft"): _brand_kit_case(
+        body=lambda w: _brand_kit_body("Hijacked Kit")),
+    ("POST", "/v1/partners/{partnerId}/brand-kit/draft/submit"): _brand_kit_case(prepare=_brand_kit_edited),
+    ("GET", "/v1/partners/{partnerId}/brand-kit/audit"): _brand_kit_case(),
+    ("GET", "/v1/partners/{partnerId}/brand-kits"): _brand_kit_case(),
+    ("GET", "/v1/partners/{partnerId}/brand-kits/{version}"): _brand_kit_case(),
+    ("POST", "/v1/partners/{partnerId}/brand-kits/{version}/approve"): _brand_kit_case(legit="operator"),
+    ("POST", "/v1/partners/{partnerId}/brand-kits/{version}/request-changes"): _brand_kit_case(
+        legit="operator", body=lambda w: {"comment": "Planted comment"}),
+    ("GET", "/v1/tenants/{tenantId}/branding"): Case(prepare=lambda w: _brand_kit(w, live=True)),
+    # lead routing: the operator's settings, leads and explanations (others: 403); P1's profile, leads, claims
+    ("GET", "/v1/lead-routing"): Case(legit="operator", expect=403),
+    ("PUT", "/v1/lead-routing"): Case(legit="operator", expect=403, body=lambda w: {"maxAttempts": 1}),
+    ("POST", "/v1/leads"): Case(legit="operator", expect=403, body=lambda w: {
+        "industry": "SaaS", "region": "EMEA", "product": "LMS", "dealSize": "1"}),
+    ("GET", "/v1/leads"): Case(legit="operator", expect=403, prepare=lambda w: None if _victim_lead(w) else None),
+    ("GET", "/v1/leads/{leadId}/routing"): Case(legit="operator", expect=403, params={"leadId": _victim_lead}),
+    ("GET", "/v1/leads/{leadId}"): _lead_case(),
+    ("GET", "/v1/partners/{partnerId}/routing-profile"): _lead_case(),
+    ("PUT", "/v1/partners/{partnerId}/routing-profile"): _lead_case(
+        body=lambda w: {**LEAD_PROFILE, "regions": ["APAC"], "accepting": False}),
+    ("GET", "/v1/partners/{partnerId}/leads"): _lead_case(),
+    ("POST", "/v1/partners/{partnerId}/leads/{leadId}/claim"): _lead_case(),
+    ("POST", "/v1/partners/{partnerId}/leads/{leadId}/decline"): _lead_case(),
+    ("POST", "/v1/partners/{partnerId}/leads/{leadId}/outcome"): _lead_case(
+        prepare=_victim_lead_claimed, body=lambda w: {"status": "won", "amount": "4000"}),
+    # SLAs: P1's calendar, its customers' cases and uptime (its admins; uptime figures by the operator), the
+    # operator's policy (everyone reads it), the victim's cases (answered by P1's admins: the victim's own admin,
+    # like an attacker on its own tenant, gets 403 there)
+    ("GET", "/v1/partners/{partnerId}/sla-calendar"): _sla_case(),
+    ("PUT", "/v1/partners/{partnerId}/sla-calendar"): _sla_case(body=lambda w: {
+        "timezone": "Pacific/Kiritimati", "workingDays": ["sun"], "workingHours": {"start": "23:00", "end": "24:00"}}),
+    ("GET", "/v1/sla-policy"): Case(legit="operator", expect=200),
+    ("PUT", "/v1/sla-policy"): Case(legit="operator", expect=403, body=lambda w: {
+        k: {"responseHours": 1000, "resolutionHours": 5000} for k in ("high", "medium", "low")}),
+    ("GET", "/v1/partners/{partnerId}/support-cases"): _sla_case(),
+    ("PUT", "/v1/partners/{partnerId}/uptime/{month}"): _sla_case(legit="operator", body=lambda w: {"percent": "1"}),
+    ("GET", "/v1/partners/{partnerId}/uptime"): _sla_case(),
+    ("POST", "/v1/tenants/{tenantId}/support-cases"): Case(body=lambda w: {
+        "subject": "Planted", "description": "Planted by an attacker", "severity": "high"}),
+    ("GET", "/v1/tenants/{tenantId}/support-cases"): Case(prepare=lambda w: None if _victim_case(w) else None),
+    ("GET", "/v1/tenants/{tenantId}/support-cases/{caseId}"): Case(),
+    ("POST", "/v1/tenants/{tenantId}/support-cases/{caseId}/responses"): Case(
+        legit="partner_admin", own_expect=403, body=lambda w: {"message": "Planted response"}),
+    ("POST", "/v1/tenants/{tenantId}/support-cases/{caseId}/resolve"): Case(
+        legit="partner_admin", own_expect=403, body=lambda w: {"resolution": "Closed by an attacker"}),
     # outside /v1/tenants/{tenantId}: see also the dedicated tests below
     ("GET", "/v1/tenants"): Case(legit="operator", expect=403, expect_for={"other_partner_admin": 200}),
     ("POST", "/v1/tenants"): Case(legit="operator", expect=403, body=_NEW_TENANT),

@@ -256,6 +256,9 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
     assert {"TENANT", "PROFILE", "EMAIL", "CLIENT", "SLUG", "HEALTH", "LRSKEY", "STATEMENT", "COURSE", "CSLUG",
             "UPLOAD", "ENROLLMENT", "ATTEMPT", "PATH", "EXTID", "CERTPROG", "CERT", "CERTID", "XFWD", "XACT",
             "JOBSTATE", "CERTCOUNTS", "CERTEXPORT", "PTIERS",
+            "LEADROUTING", "LEAD", "LEADEXT",
+            "BKDRAFT",
+            "SLACAL", "SLAPOLICY", "CASE",
             "CRMCFG", "CRMREC", "CRMEVT", "SCIMTOKEN", "GROUP", "GROUPNAME", "UIMPORT", "UNAME"} == vocab.sort_keys
 
 
