@@ -5,6 +5,7 @@
     onramp seed                         the demo data, against the configured emulator
     onramp jobs list                    the registered scheduled jobs
     onramp jobs run NAME --as-of DATE   run one job now, as of a date, through chalice.test.Client
+    onramp jobs run scorecards --quarter 2027Q1   a quarter's scorecards (as of the quarter's close)
     onramp courses upload FILE.zip --tenant ID [--publish]   a package into a course, over the API
     onramp courses starter [OUT_DIR]     the starter courses as SCORM zips
     onramp users import FILE.csv --tenant ID   a CSV of users into a tenant, over the API, with progress
@@ -219,6 +220,14 @@ def as_of(value: str) -> str:
     return moment.isoformat()
 
 
+def quarter(value: str) -> str:
+    from chalicelib.partners import quarters
+
+    if quarters.parse(value) is None:
+        raise argparse.ArgumentTypeError(f"`{value}` is not a quarter (2027Q1)")
+    return quarters.normal(value)
+
+
 @contextlib.contextmanager
 def _output_to_stderr() -> Iterator[None]:
     """While a job runs, its logs and EMF metrics go to stderr, so stdout is the result's JSON alone."""
@@ -252,6 +261,12 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
     from chalicelib.jobs import function_name
 
     stamp = args.as_of or datetime.now().astimezone().isoformat()
+    if getattr(args, "quarter", None):  # a quarterly job runs as of the quarter's close: it computes that quarter
+        if args.as_of:
+            raise CliError("give --as-of or --quarter, not both", 2)
+        from chalicelib.partners import quarters
+
+        stamp = quarters.end(args.quarter).isoformat()
     cfg = settings()  # read (and cached) now: the test client patches the stage's env vars in below
     project = str(Path(sys.modules["app"].__file__ or ".").resolve().parent)
     with Client(app, stage_name=cfg.stage, project_dir=project) as client:
@@ -351,6 +366,8 @@ def parser() -> argparse.ArgumentParser:
     run = jobs.add_parser("run", help="run a job now, as of a time")
     run.add_argument("name", metavar="NAME")
     run.add_argument("--as-of", type=as_of, metavar="TIME", help="date or ISO time the job runs as of (default: now)")
+    run.add_argument("--quarter", type=quarter, metavar="YYYYQN",
+                     help="quarterly jobs (scorecards): the quarter to compute, e.g. 2027Q1 (runs as of its close)")
     run.set_defaults(func=cmd_jobs_run)
     courses = sub.add_parser("courses", help="course packages").add_subparsers(dest="courses_command",
                                                                               metavar="ACTION")

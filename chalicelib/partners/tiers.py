@@ -154,3 +154,24 @@ def assign_tier(ctx: TenantContext, body: Any) -> dict[str, Any]:
             raise Conflict("The partner changed while this request ran; retry it.") from None
         cache.forget(tenant.id)
     return {"partnerId": tenant.id, "tier": find_tier(tiers, body.tier)}
+
+
+def requirement_checks(tier: dict[str, Any], certified_reps: int | None, annual_revenue: Decimal | None,
+                       sla_adherence: Decimal | None) -> list[dict[str, Any]]:
+    """A tier's entry requirements against a partner's figures, one check each with its reason in words; an
+    unknown figure (None) meets only a zero requirement (partners.scorecards: tier eligibility)."""
+    req = tier.get("requirements") or {}
+    wanted = [("certifiedReps", Decimal(int(req.get("certifiedReps") or 0)),
+               None if certified_reps is None else Decimal(certified_reps), "{} certified reps"),
+              ("annualRevenue", Decimal(str(req.get("annualRevenue") or 0)), annual_revenue,
+               "{} new ARR over the trailing four quarters"),
+              ("slaAdherencePercent", Decimal(str(req.get("slaAdherencePercent") or 0)), sla_adherence,
+               "{}% SLA adherence over the trailing four quarters")]
+    checks = []
+    for name, required, actual, words in wanted:
+        met = required <= 0 or (actual is not None and actual >= required)
+        have = words.format("no record of" if actual is None else f"{actual:,}").replace("of%", "of")
+        checks.append({"requirement": name, "required": str(required),
+                       "actual": None if actual is None else str(actual), "met": met,
+                       "explanation": f"{have} against {required:,} needed for {tier['name']}"})
+    return checks
