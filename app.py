@@ -15,6 +15,7 @@ from chalicelib.api import integrations as crm_integrations
 from chalicelib.api import leads as leads_api
 from chalicelib.api import partners as partners_api
 from chalicelib.api import scim as scim_api
+from chalicelib.api import scorecards as scorecards_api
 from chalicelib.api import sla as sla_api
 from chalicelib.api import verify as verify_api
 from chalicelib.config import settings
@@ -36,6 +37,7 @@ for blueprint in (meta.bp, auth.bp, tenants.bp, users.bp, xapi.bp, courses.bp, l
 for blueprint in (certificate_pdf_api.bp, verify_api.bp):  # certificates: the PDF, public verification
     app.register_blueprint(blueprint)
 app.register_blueprint(partners_api.bp)  # partner program: tiers, quotes
+app.register_blueprint(scorecards_api.bp)  # partner program: KPI scorecards, onboarding plans
 app.register_blueprint(sla_api.bp)  # partner program: SLA calendars, support cases, uptime
 app.register_blueprint(brandkits_api.bp)  # partner program: co-branding (brand kits)
 app.register_blueprint(leads_api.bp)  # partner program: lead routing, claims, outcomes

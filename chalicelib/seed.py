@@ -37,6 +37,7 @@ TENANTS: tuple[DemoTenant, ...] = (
     DemoTenant("globex", "Globex Pharma", "globex-pharma", "regulated-sales"),
     DemoTenant("northwind", "Northwind Partners", "northwind-partners", "reseller"),
     DemoTenant("initech", "Initech", "initech", "sales-team", parent="northwind"),
+    DemoTenant("contoso", "Contoso Channel", "contoso-channel", "reseller"),
 )
 
 USERS: tuple[DemoUser, ...] = (
@@ -51,6 +52,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("northwind", "admin@northwind.example", "Nora Partner", ("admin",)),
     DemoUser("initech", "admin@initech.example", "Ian Admin", ("admin",)),
     DemoUser("initech", "learner@initech.example", "Ivy Learner", ("learner",), sales_role="Account Executive"),
+    DemoUser("contoso", "admin@contoso.example", "Carl Channel", ("admin",)),
 )
 
 
@@ -92,12 +94,21 @@ DEMO_ENROLLMENTS = (("learner@acme.example", "prospecting-101"), ("learner@acme.
 DEMO_RULES = (("acme", "Account Executives: Prospecting 101", "Account Executive", "prospecting-101"),)
 # A certification: complete Prospecting 101 (score >= 70) -> a certificate valid a year, renewed by taking it again.
 DEMO_PROGRAMS = (("acme", "Certified Prospector", "prospecting-101"),)
+# The partner program (docs/partners.md): each demo partner's tier and routing profile, so a lead posted to
+# `POST /v1/leads` routes at once (no certification gate is set: `PUT /v1/lead-routing` turns one on).
+DEMO_PARTNERS = (
+    ("northwind", "preferred", {"industries": ["Software", "Manufacturing"], "regions": ["NA", "EU"],
+                                "products": ["*"], "maxOpenLeads": 10}),
+    ("contoso", "registered", {"industries": ["Software", "Healthcare"], "regions": ["NA"],
+                               "products": ["*"], "maxOpenLeads": 5}),
+)
 
 
 def steps() -> int:
     from chalicelib.content.starter import STARTER
 
-    return len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS) + len(DEMO_RULES) + len(DEMO_PROGRAMS)
+    return (len(TENANTS) + len(USERS) + len(STARTER) + len(DEMO_ENROLLMENTS) + len(DEMO_RULES) + len(DEMO_PROGRAMS)
+            + len(DEMO_PARTNERS))
 
 
 def operator() -> Any:
@@ -199,6 +210,11 @@ def run(on_step: Callable[[Entry], None] | None = None) -> Report:
         if on_step:
             on_step(entry)
     _seed_courses(report, by_key, user_ids, on_step)
+    for tenant_key, tier, profile in DEMO_PARTNERS:
+        entry = _ensure_partner(by_key[tenant_key], tier, profile)
+        report.entries.append(entry)
+        if on_step:
+            on_step(entry)
     return report
 
 
@@ -319,6 +335,22 @@ def _ensure_program(tenant: Entry, name: str, course_id: str) -> Entry:
         "validityDays": 365, "recertification": {"courseId": course_id}})
     doc = programs.create_program(ctx, body)
     return Entry("program", name, doc["id"], True, tenant.id, doc)
+
+
+def _ensure_partner(tenant: Entry, tier: str, profile: dict[str, Any]) -> Entry:
+    """A demo partner's tier and routing profile (set only when missing: a user's own changes stay)."""
+    from chalicelib.api.schemas import AssignPartnerTier, RoutingProfile
+    from chalicelib.auth.principal import TenantContext
+    from chalicelib.partners import lead_cards, tiers
+
+    ctx = TenantContext(tenant_id=tenant.id, principal=operator(), relation="operator", correlation_id="seed",
+                        tenant_kind="partner")
+    current = lead_cards.get_profile(ctx)
+    if current["inPool"]:
+        return Entry("partner", tenant.label, tenant.id, False, tenant.id, current)
+    tiers.assign_tier(ctx, AssignPartnerTier.model_validate({"tier": tier}))
+    doc = lead_cards.put_profile(ctx, RoutingProfile.model_validate(profile))
+    return Entry("partner", tenant.label, tenant.id, True, tenant.id, doc)
 
 
 def credentials_table(report: Report) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ _HANDLERS: dict[str, list[Callable[[EventEnvelope], None]]] = defaultdict(list)
 SUBSCRIBER_MODULES = ("chalicelib.catalog.catalog", "chalicelib.catalog.paths", "chalicelib.content.xapi",
                       "chalicelib.lrs.outbound", "chalicelib.enrollment.rules",
                       "chalicelib.certification.issue", "chalicelib.partners.lead_cards",
-                      "chalicelib.partners.brandkit_review")
+                      "chalicelib.partners.brandkit_review", "chalicelib.partners.onboarding_events")
 _loaded = False
 
 

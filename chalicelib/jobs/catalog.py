@@ -39,3 +39,11 @@ def sla_breaches(as_of: datetime) -> dict[str, Any]:
     from chalicelib.partners import sla_job
 
     return sla_job.run(as_of)
+
+
+@job("scorecards", "cron(0 4 1 1,4,7,10 ? *)",
+     "Quarterly (the 1st of Jan/Apr/Jul/Oct): every partner's KPI scorecard of the quarter that just ended.")
+def scorecards(as_of: datetime) -> dict[str, Any]:
+    from chalicelib.partners import scorecard_job
+
+    return scorecard_job.run(as_of)

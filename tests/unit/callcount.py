@@ -1035,6 +1035,54 @@ def _sla_scenarios() -> tuple[Scenario, ...]:
     )
 
 
+def _score(method: str, path: str, who: str = "partner_admin", body: Callable[[CostWorld], Any] | None = None
+           ) -> Callable[[CostWorld], Any]:
+    """A scorecard/onboarding call by the partner's admin (made once, outside any count) or the operator."""
+    def run(w: CostWorld) -> Any:
+        if who == "partner_admin" and "partner_admin" not in w.extra:
+            w.extra["partner_admin"] = w.api.tenant_admin(w.partner["id"])
+        token = w.operator if who == "operator" else w.extra["partner_admin"]
+        return w.api.call(method, path.format(**w.ids()), token, body(w) if body else None)
+
+    return run
+
+
+def _onboarding_plan(w: CostWorld) -> None:
+    """The partner's onboarding plan, as its TenantCreated makes it (the stream is not drained here)."""
+    from chalicelib.clock import utcnow_iso
+    from chalicelib.partners import onboarding
+
+    onboarding.create_plan(w.partner["id"], utcnow_iso())
+
+
+def _scorecard_scenarios() -> tuple[Scenario, ...]:
+    p, mp, q = "/v1/partners/{partnerId}", "/v1/partners/{partner}", "2026Q3"
+    limits = {"tiers": {"strategic": {"certifiedReps": {"green": "12", "amber": "6"}}}}
+    return (
+        Scenario("PUT", "/v1/scorecard-thresholds", _score("PUT", "/v1/scorecard-thresholds", "operator",
+                                                           lambda w: limits), note="config read, config + event"),
+        Scenario("GET", "/v1/scorecard-thresholds", _score("GET", "/v1/scorecard-thresholds")),
+        Scenario("PUT", p + "/kpi-inputs/{quarter}", _score("PUT", f"{mp}/kpi-inputs/{q}", "operator",
+                                                           lambda w: {"customerSatisfactionPercent": "90"}),
+                 note="inputs + event in one transaction"),
+        Scenario("POST", p + "/scorecards/{quarter}/compute", _score("POST", f"{mp}/scorecards/{q}/compute",
+                                                                     "operator"), _onboarding_plan,
+                 note="partner, stored card, inputs, plan, tiers, thresholds in 1 BatchGetItem; routing settings; "
+                      "lead figures (quarter + trailing year: 2 Queries each), SLA figures (2 Queries each); "
+                      "card + event"),
+        Scenario("GET", p + "/scorecards/{quarter}", _score("GET", f"{mp}/scorecards/{q}"), note="1 GetItem"),
+        Scenario("GET", p + "/scorecards", _score("GET", f"{mp}/scorecards"), note="1 Query, newest first"),
+        Scenario("GET", p + "/onboarding", _score("GET", f"{mp}/onboarding"), _onboarding_plan,
+                 note="the plan is one item"),
+        Scenario("POST", p + "/onboarding/milestones/{milestoneId}/complete",
+                 _score("POST", f"{mp}/onboarding/milestones/kickoff/complete"),
+                 note="the plan, then plan + event conditional on its version"),
+        Scenario("POST", p + "/onboarding/deliverables/{deliverableId}/complete",
+                 _score("POST", f"{mp}/onboarding/deliverables/pitch-deck/complete"),
+                 note="the plan, then plan + event conditional on its version"),
+    )
+
+
 # In call order: some scenarios depend on earlier state (a revoked client, a suspended tenant...).
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET", "/v1/health", _call("GET", "/v1/health", "none")),
@@ -1094,6 +1142,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *_lead_scenarios(),
     *_brand_kit_scenarios(),
     *_sla_scenarios(),
+    *_scorecard_scenarios(),
     Scenario("POST", "/v1/tenants/{tenantId}/suspend", _call("POST", T + "/suspend", "operator"),
              note="operator"),
     Scenario("POST", "/v1/tenants/{tenantId}/resume", _call("POST", T + "/resume", "operator"), _suspended,

@@ -267,6 +267,19 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /v1/partners/{partnerId}/support-cases": {QUERY: 1},
     "PUT /v1/partners/{partnerId}/uptime/{month}": {TX: 1},
     "GET /v1/partners/{partnerId}/uptime": {QUERY: 1},
+    # scorecards and onboarding (docs/partners.md): a scorecard, a plan, the thresholds are one item each; the list
+    # one Query; completing reads the plan and writes plan + event conditionally; computing one partner's card is
+    # one BatchGetItem of its items and the settings, the routing settings, the sources' Queries (lead figures:
+    # 2 per window, SLA figures: 2 per window; quarter + trailing four quarters), card + event in one transaction
+    "GET /v1/scorecard-thresholds": {GET: 1},
+    "PUT /v1/scorecard-thresholds": {GET: 1, TX: 1},
+    "PUT /v1/partners/{partnerId}/kpi-inputs/{quarter}": {TX: 1},
+    "POST /v1/partners/{partnerId}/scorecards/{quarter}/compute": {"BatchGetItem": 1, GET: 1, QUERY: 8, TX: 1},
+    "GET /v1/partners/{partnerId}/scorecards/{quarter}": {GET: 1},
+    "GET /v1/partners/{partnerId}/scorecards": {QUERY: 1},
+    "GET /v1/partners/{partnerId}/onboarding": {GET: 1},
+    "POST /v1/partners/{partnerId}/onboarding/milestones/{milestoneId}/complete": {GET: 1, TX: 1},
+    "POST /v1/partners/{partnerId}/onboarding/deliverables/{deliverableId}/complete": {GET: 1, TX: 1},
 }
 
 # S3 calls of the routes that make any (the others make none): a file is one GetObject; creating an upload

@@ -129,7 +129,14 @@ class World:
             paths.append(f"{t}/xapi-forwarding")
         if "scimGroup" in c:  # the victim's SCIM group: its name, externalId and members
             paths.append(f"{t}/scim/v2/Groups/{c['scimGroup']}")
-        return paths + self._certification_paths() + self._sla_paths()
+        return paths + self._certification_paths() + self._sla_paths() + self._scorecard_paths()
+
+    def _scorecard_paths(self) -> list[str]:
+        """P1's onboarding plan, its scorecards (and KPI inputs, inside them) and the operator's thresholds."""
+        if "scorecards" not in self.learning:
+            return []
+        p = f"/v1/partners/{self.p1['id']}"
+        return [f"{p}/onboarding", f"{p}/scorecards", f"{p}/scorecards/{SCORE_QUARTER}", "/v1/scorecard-thresholds"]
 
     def _sla_paths(self) -> list[str]:
         """The victim's support case (clocks, responses) and its partner's SLA calendar and uptime figures."""
@@ -393,6 +400,33 @@ def _victim_case(w: World) -> str:
         c["supportCase"] = w.api.json(made)["id"]
         w.extra_secrets |= {subject, c["supportCase"]}
     return str(c["supportCase"])
+
+
+SCORE_QUARTER = "2026Q3"  # a quarter that has started (quarters in the future are a 400)
+
+
+def _scorecards(w: World) -> None:
+    """P1 has its onboarding plan (made as its TenantCreated would) and a computed scorecard, watched by the
+    snapshot; the thresholds are the operator's."""
+    if "scorecards" not in w.learning:
+        from chalicelib.clock import utcnow_iso
+        from chalicelib.partners import onboarding
+
+        onboarding.create_plan(w.p1["id"], utcnow_iso())
+        _ok(w.api.call("PUT", "/v1/scorecard-thresholds", w.operator, {"tiers": {"registered": {
+            "certifiedReps": {"green": "3", "amber": "1"}}}}))
+        _ok(w.api.call("PUT", f"/v1/partners/{w.p1['id']}/kpi-inputs/{SCORE_QUARTER}", w.operator,
+                       {"customerSatisfactionPercent": "87.25"}))
+        _ok(w.api.call("POST", f"/v1/partners/{w.p1['id']}/scorecards/{SCORE_QUARTER}/compute", w.operator))
+        w.learning["scorecards"] = True
+
+
+def _scorecard_case(**options: Any) -> Case:
+    """P1's scorecards and onboarding: its admins (KPI inputs and computing: the operator); everyone else 404."""
+    return Case(**{"legit": "partner_admin", "prepare": _scorecards,
+                   "params": {"partnerId": lambda w: w.p1["id"], "quarter": lambda w: SCORE_QUARTER,
+                              "milestoneId": lambda w: "kickoff", "deliverableId": lambda w: "pitch-deck"},
+                   **options})
 
 
 def _sla_case(**options: Any) -> Case:
@@ -1186,6 +1220,19 @@ CASES: dict[tuple[str, str], Case] = {
         legit="partner_admin", own_expect=403, body=lambda w: {"message": "Planted response"}),
     ("POST", "/v1/tenants/{tenantId}/support-cases/{caseId}/resolve"): Case(
         legit="partner_admin", own_expect=403, body=lambda w: {"resolution": "Closed by an attacker"}),
+    # scorecards and onboarding: P1's admins read theirs and complete milestones; the operator enters KPI inputs,
+    # computes and sets the thresholds (which everyone reads)
+    ("GET", "/v1/scorecard-thresholds"): Case(legit="operator", expect=200, prepare=_scorecards),
+    ("PUT", "/v1/scorecard-thresholds"): Case(legit="operator", expect=403, prepare=_scorecards, body=lambda w: {
+        "tiers": {"registered": {"certifiedReps": {"green": "0", "amber": "0"}}}}),
+    ("GET", "/v1/partners/{partnerId}/scorecards"): _scorecard_case(),
+    ("GET", "/v1/partners/{partnerId}/scorecards/{quarter}"): _scorecard_case(),
+    ("POST", "/v1/partners/{partnerId}/scorecards/{quarter}/compute"): _scorecard_case(legit="operator"),
+    ("PUT", "/v1/partners/{partnerId}/kpi-inputs/{quarter}"): _scorecard_case(
+        legit="operator", body=lambda w: {"customerSatisfactionPercent": "1", "renewalRatePercent": "1"}),
+    ("GET", "/v1/partners/{partnerId}/onboarding"): _scorecard_case(),
+    ("POST", "/v1/partners/{partnerId}/onboarding/milestones/{milestoneId}/complete"): _scorecard_case(),
+    ("POST", "/v1/partners/{partnerId}/onboarding/deliverables/{deliverableId}/complete"): _scorecard_case(),
     # outside /v1/tenants/{tenantId}: see also the dedicated tests below
     ("GET", "/v1/tenants"): Case(legit="operator", expect=403, expect_for={"other_partner_admin": 200}),
     ("POST", "/v1/tenants"): Case(legit="operator", expect=403, body=_NEW_TENANT),

@@ -259,6 +259,7 @@ def test_the_vocabulary_comes_from_keys_py() -> None:
             "LEADROUTING", "LEAD", "LEADEXT",
             "BKDRAFT",
             "SLACAL", "SLAPOLICY", "CASE",
+            "ONBPLAN", "SCORECFG",
             "CRMCFG", "CRMREC", "CRMEVT", "SCIMTOKEN", "GROUP", "GROUPNAME", "UIMPORT", "UNAME"} == vocab.sort_keys
 
 
