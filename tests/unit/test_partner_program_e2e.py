@@ -129,3 +129,44 @@ def test_partners_brand_kit_lead_claim_timeout_reroute_and_scorecard(api: Any, n
     plan = _ok(api.call("GET", f"/v1/partners/{north['id']}/onboarding", north["admin"]))
     done = {m["id"] for m in plan["milestones"] if m["status"] == "done"}
     assert {"first-co-sell", "first-deal"} <= done, plan["milestones"]
+
+
+def test_partner_certification_gates_routing_and_completes_onboarding(api: Any) -> None:
+    """Item 5: the operator requires a shared demo certification; an uncertified partner is not offered leads
+    (the lead escalates); its rep passes the course through the player, the certificate is issued in the
+    partner's tenant, the routing card counts the rep, the next lead is offered to the partner, and the
+    onboarding plan's demo-certification milestone completes itself."""
+    from tests.unit.test_certifications import _grant, _library_course
+    from tests.unit.test_paths import _complete
+
+    stream = Stream(api)
+    north = _partner(api, "Certified Partners", "cert-partner-e2e", "preferred",
+                     {"industries": ["Software"], "regions": ["NA"], "products": ["*"], "maxOpenLeads": 5})
+    course = _library_course(api, "Partner Demo Certification")
+    _grant(api, course, north["id"])
+    program = _ok(api.call("POST", "/v1/library/certifications", api.operator,
+                           {"name": "Demo Certified", "requirements": [{"kind": "course", "courseId": course}],
+                            "validityDays": 365}), 201)
+    _ok(api.call("PUT", "/v1/lead-routing", api.operator,
+                 {"requiredProgramId": program["id"], "minCertifiedReps": 1,
+                  "channelManager": {"name": "Cora Channel", "email": "cora@vendor.example"}}))
+    stream.drain()
+    lead = {"industry": "Software", "region": "NA", "product": "LMS", "dealSize": "20000.00"}
+    first = _ok(api.call("POST", "/v1/leads", api.operator, {**lead, "externalId": "gate-1"}), 201)
+    assert first["status"] == "escalated" and first["offer"] is None
+    why = _ok(api.call("GET", f"/v1/leads/{first['id']}/routing", api.operator))
+    assert "certif" in str(why["decisions"][0]).lower()  # excluded, and the reason names the certification
+    # a rep of the partner passes the course: the certificate is issued in the partner's tenant
+    rep, rep_token = api.user_token(north["id"], ["learner"])
+    admin = north["admin"]
+    enrollment = _ok(api.call("POST", f"/v1/tenants/{north['id']}/enrollments", admin,
+                              {"userId": rep["id"], "courseId": course}), 201)
+    _complete(api, {"t": north["id"], "token": rep_token}, enrollment["id"])
+    for _ in range(3):
+        stream.drain()
+    card = _ok(api.call("GET", f"/v1/partners/{north['id']}/routing-profile", admin))
+    assert card["certifiedReps"] == 1
+    second = _ok(api.call("POST", "/v1/leads", api.operator, {**lead, "externalId": "gate-2"}), 201)
+    assert second["status"] == "offered" and second["offer"]["partnerId"] == north["id"]
+    plan = _ok(api.call("GET", f"/v1/partners/{north['id']}/onboarding", admin))
+    assert next(m for m in plan["milestones"] if m["id"] == "demo-certification")["status"] == "done"
