@@ -84,9 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="users of the larger tenant of the rule back-fill figure (the smaller has 1,000)")
     parser.add_argument("--certificates", type=int, default=100_000,
                         help="certificates of the larger table of the reminder job figure (the smaller has 1,000)")
-    parser.add_argument("--leads", type=int, default=10_000,
-                        help="leads of the larger table of the claim-timeout job figure (the smaller has 1,000; "
-                             "docs/performance.md quotes 100,000)")
+    parser.add_argument("--leads", type=int, default=100_000,
+                        help="leads of the larger table of the claim-timeout job figure (the smaller has 1,000)")
     args = parser.parse_args(argv)
 
     from bench import coldstart, inprocess
