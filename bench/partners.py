@@ -47,6 +47,7 @@ def _cards(first: int, last: int) -> None:
 
 def _background(first: int, last: int) -> None:
     """Leads `first..last-1` with an outstanding offer each, due in 2030 (other buckets): the table's bulk."""
+    from chalicelib.jobs import due_index
     from chalicelib.partners import lead_offers
     from chalicelib.store import keys
     from chalicelib.store.models import Item, Lead, LeadOffer
@@ -65,7 +66,7 @@ def _background(first: int, last: int) -> None:
                             created_at=at, updated_at=at))
             batch.save(LeadOffer(PK=keys.lead_pk(lid), SK=keys.lead_offer_sk(partner),
                                  GSI1PK=keys.partner_leads_gsi1pk(partner), GSI1SK=keys.lead_event_sk(at, lid),
-                                 GSI2PK=keys.lead_due_gsi2pk(lead_offers.due_bucket(expires),
+                                 GSI2PK=keys.lead_due_gsi2pk(due_index.bucket_of(expires),
                                                              lead_offers.due_shard(lid)),
                                  GSI2SK=keys.lead_due_gsi2sk(expires, lid), lead_id=lid, partner_id=partner, attempt=1,
                                  outcome="offered", offered_at=at, expires_at=expires, industry="saas", region="EMEA",
@@ -85,6 +86,7 @@ def _route_counted(api: Any) -> dict[str, Any]:
 
 def _job_counted(api: Any) -> dict[str, Any]:
     """DUE leads offered at T0 (24-hour windows), then the job as of their expiry, the watermark just before."""
+    from chalicelib.jobs import due_index
     from chalicelib.partners import lead_job
     from chalicelib.store import keys
     from chalicelib.store.models import JobState
@@ -95,7 +97,7 @@ def _job_counted(api: Any) -> dict[str, Any]:
             assert api.call("POST", "/v1/leads", api.operator, LEAD).status_code == 201
     as_of = T0 + timedelta(hours=24, minutes=1)
     JobState(PK=keys.job_state_pk(lead_job.JOB), SK=keys.JOB_STATE_SK,
-             day=lead_job._label(lead_job._bucket_start(as_of) - lead_job.BUCKET), updated_at="bench").save()
+             day=due_index.label(due_index.bucket_start(as_of) - due_index.BUCKET), updated_at="bench").save()
     with pinned(as_of), counting() as calls:
         result = lead_job.run(as_of)
     assert result["timedOut"] == DUE, result

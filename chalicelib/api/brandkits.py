@@ -13,34 +13,28 @@ bp = Blueprint(__name__)
 kits = lazy("chalicelib.partners.brandkits")
 review = lazy("chalicelib.partners.brandkit_review")
 tenant_branding = lazy("chalicelib.tenancy.branding")
-_rbac = lazy("chalicelib.auth.rbac")
 TAG = "Partners"
 KIT = "/v1/partners/{partnerId}/brand-kit"
 KITS = "/v1/partners/{partnerId}/brand-kits"
 
 
-def _partner(call: Call, scope: str) -> Any:
-    """The path's partner as a TenantContext: a tenant the caller has no relation to is a 404."""
-    assert call.principal is not None
-    return _rbac.authorize(call.principal, call.params["partnerId"], scope, call.correlation_id)
-
 
 @route(bp, "GET", KIT + "/draft", summary="A partner's brand-kit draft", tag=TAG, scope="tenants:read",
        responses=(403, 404))
 def get_draft(call: Call) -> Any:
-    return kits.get_draft(_partner(call, "tenants:read"))
+    return kits.get_draft(call.partner("tenants:read"))
 
 
 @route(bp, "PUT", KIT + "/draft", summary="Save the partner's brand-kit draft (its admins)", tag=TAG,
        scope="tenants:write", body="BrandKit", responses=(400, 403, 404, 409))
 def put_draft(call: Call) -> Any:
-    return kits.put_draft(_partner(call, "tenants:write"), call.body)
+    return kits.put_draft(call.partner("tenants:write"), call.body)
 
 
 @route(bp, "POST", KIT + "/draft/submit", summary="Submit the draft as the next brand-kit version", tag=TAG,
        scope="tenants:write", status=201, responses=(400, 403, 404, 409))
 def submit_draft(call: Call) -> Any:
-    version, created = kits.submit(_partner(call, "tenants:write"))
+    version, created = kits.submit(call.partner("tenants:write"))
     return Reply(version, 201 if created else 200,
                  {"Location": f"/v1/partners/{version['partnerId']}/brand-kits/{version['version']}"})
 
@@ -48,31 +42,31 @@ def submit_draft(call: Call) -> Any:
 @route(bp, "GET", KIT + "/audit", summary="Every action on the partner's brand kit, oldest first", tag=TAG,
        scope="tenants:read", query="PageQuery", responses=(403, 404))
 def audit(call: Call) -> Any:
-    return kits.audit_trail(_partner(call, "tenants:read"), call.query)
+    return kits.audit_trail(call.partner("tenants:read"), call.query)
 
 
 @route(bp, "GET", KITS, summary="The partner's brand-kit versions, newest first", tag=TAG, scope="tenants:read",
        query="PageQuery", responses=(403, 404))
 def list_versions(call: Call) -> Any:
-    return kits.list_versions(_partner(call, "tenants:read"), call.query)
+    return kits.list_versions(call.partner("tenants:read"), call.query)
 
 
 @route(bp, "GET", KITS + "/{version}", summary="One brand-kit version with its decisions", tag=TAG,
        scope="tenants:read", responses=(403, 404))
 def get_version(call: Call) -> Any:
-    return kits.get_version(_partner(call, "tenants:read"), call.params["version"])
+    return kits.get_version(call.partner("tenants:read"), call.params["version"])
 
 
 @route(bp, "POST", KITS + "/{version}/approve", summary="Approve a brand-kit version (operator)", tag=TAG,
        scope="tenants:write", responses=(403, 404, 409))
 def approve(call: Call) -> Any:
-    return review.approve(_partner(call, "tenants:write"), call.params["version"])
+    return review.approve(call.partner("tenants:write"), call.params["version"])
 
 
 @route(bp, "POST", KITS + "/{version}/request-changes", summary="Request changes to a brand-kit version (operator)",
        tag=TAG, scope="tenants:write", body="BrandKitChangeRequest", responses=(400, 403, 404, 409))
 def request_changes(call: Call) -> Any:
-    return review.request_changes(_partner(call, "tenants:write"), call.params["version"], call.body)
+    return review.request_changes(call.partner("tenants:write"), call.params["version"], call.body)
 
 
 @route(bp, "GET", "/v1/tenants/{tenantId}/branding", summary="A tenant's effective branding (with its partner's "

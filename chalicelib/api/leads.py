@@ -13,17 +13,11 @@ bp = Blueprint(__name__)
 routing = lazy("chalicelib.partners.routing")
 cards = lazy("chalicelib.partners.lead_cards")
 leads = lazy("chalicelib.partners.leads")
-_rbac = lazy("chalicelib.auth.rbac")
 TAG = "Partners"
 PARTNER = "/v1/partners/{partnerId}"
 LEAD = "/v1/leads/{leadId}"
 PARTNER_LEAD = PARTNER + "/leads/{leadId}"
 
-
-def _partner(call: Call, scope: str) -> Any:
-    """The path's partner as a TenantContext: a tenant the caller has no relation to is a 404."""
-    assert call.principal is not None
-    return _rbac.authorize(call.principal, call.params["partnerId"], scope, call.correlation_id)
 
 
 @route(bp, "GET", "/v1/lead-routing", summary="The lead-routing settings (operator)", tag=TAG, scope="leads:read",
@@ -43,13 +37,13 @@ def put_settings(call: Call) -> Any:
 @route(bp, "GET", PARTNER + "/routing-profile", summary="A partner's routing profile and card", tag=TAG,
        scope="leads:read", responses=(403, 404))
 def get_profile(call: Call) -> Any:
-    return cards.get_profile(_partner(call, "leads:read"))
+    return cards.get_profile(call.partner("leads:read"))
 
 
 @route(bp, "PUT", PARTNER + "/routing-profile", summary="Set a partner's routing profile (its admins, operator)",
        tag=TAG, scope="leads:write", body="RoutingProfile", responses=(400, 403, 404))
 def put_profile(call: Call) -> Any:
-    return cards.put_profile(_partner(call, "leads:write"), call.body)
+    return cards.put_profile(call.partner("leads:write"), call.body)
 
 
 @route(bp, "POST", "/v1/leads", summary="Create a lead and route it (operator, CRM inbound; idempotent on "
@@ -84,22 +78,22 @@ def get_routing(call: Call) -> Any:
 @route(bp, "GET", PARTNER + "/leads", summary="The leads offered to a partner", tag=TAG, scope="leads:read",
        query="PageQuery", responses=(403, 404))
 def partner_leads(call: Call) -> Any:
-    return leads.partner_leads(_partner(call, "leads:read"), call.query)
+    return leads.partner_leads(call.partner("leads:read"), call.query)
 
 
 @route(bp, "POST", PARTNER_LEAD + "/claim", summary="Claim an offered lead (race-safe)", tag=TAG, scope="leads:write",
        responses=(403, 404, 409))
 def claim(call: Call) -> Any:
-    return leads.claim(_partner(call, "leads:write"), call.params["leadId"])
+    return leads.claim(call.partner("leads:write"), call.params["leadId"])
 
 
 @route(bp, "POST", PARTNER_LEAD + "/decline", summary="Decline an offered lead (re-routed at once)", tag=TAG,
        scope="leads:write", responses=(403, 404, 409))
 def decline(call: Call) -> Any:
-    return leads.decline(_partner(call, "leads:write"), call.params["leadId"])
+    return leads.decline(call.partner("leads:write"), call.params["leadId"])
 
 
 @route(bp, "POST", PARTNER_LEAD + "/outcome", summary="Close an owned lead: won or lost", tag=TAG,
        scope="leads:write", body="LeadOutcome", responses=(400, 403, 404, 409))
 def outcome(call: Call) -> Any:
-    return leads.record_outcome(_partner(call, "leads:write"), call.params["leadId"], call.body)
+    return leads.record_outcome(call.partner("leads:write"), call.params["leadId"], call.body)

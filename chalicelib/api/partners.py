@@ -12,15 +12,9 @@ from chalicelib.lazy import lazy
 bp = Blueprint(__name__)
 tiers = lazy("chalicelib.partners.tiers")
 quotes = lazy("chalicelib.partners.quotes")
-_rbac = lazy("chalicelib.auth.rbac")
 TAG = "Partners"
 PARTNER = "/v1/partners/{partnerId}"
 
-
-def _partner(call: Call, scope: str) -> Any:
-    """The path's partner as a TenantContext: a tenant the caller has no relation to is a 404."""
-    assert call.principal is not None
-    return _rbac.authorize(call.principal, call.params["partnerId"], scope, call.correlation_id)
 
 
 @route(bp, "GET", "/v1/partner-tiers", summary="The partner tiers: margin bands, requirements, benefits", tag=TAG)
@@ -38,10 +32,10 @@ def put_tiers(call: Call) -> Any:
 @route(bp, "PUT", PARTNER + "/tier", summary="Put a partner in a tier (operator)", tag=TAG,
        scope="tenants:write", body="AssignPartnerTier", responses=(400, 403, 404, 409))
 def assign_tier(call: Call) -> Any:
-    return tiers.assign_tier(_partner(call, "tenants:write"), call.body)
+    return tiers.assign_tier(call.partner("tenants:write"), call.body)
 
 
 @route(bp, "POST", PARTNER + "/quotes", summary="Quote a deal for a partner, explained line by line", tag=TAG,
        scope="tenants:read", body="CreateQuote", idempotent=False, responses=(400, 403, 404))
 def create_quote(call: Call) -> Any:
-    return quotes.quote(_partner(call, "tenants:read"), call.body)
+    return quotes.quote(call.partner("tenants:read"), call.body)

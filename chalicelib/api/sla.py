@@ -14,29 +14,23 @@ calendars = lazy("chalicelib.partners.sla_calendar")
 cases = lazy("chalicelib.partners.sla_cases")
 replies = lazy("chalicelib.partners.sla_replies")
 uptime = lazy("chalicelib.partners.sla_uptime")
-_rbac = lazy("chalicelib.auth.rbac")
 TAG = "Partners"
 PARTNER = "/v1/partners/{partnerId}"
 CASES = "/v1/tenants/{tenantId}/support-cases"
 CASE = CASES + "/{caseId}"
 
 
-def _partner(call: Call, scope: str) -> Any:
-    """The path's partner as a TenantContext: a tenant the caller has no relation to is a 404."""
-    assert call.principal is not None
-    return _rbac.authorize(call.principal, call.params["partnerId"], scope, call.correlation_id)
-
 
 @route(bp, "GET", PARTNER + "/sla-calendar", summary="A partner's business calendar and the SLA policy", tag=TAG,
        scope="support:read", responses=(403, 404))
 def get_calendar(call: Call) -> Any:
-    return calendars.get_calendar(_partner(call, "support:read"))
+    return calendars.get_calendar(call.partner("support:read"))
 
 
 @route(bp, "PUT", PARTNER + "/sla-calendar", summary="Set a partner's business calendar (its admins, operator)",
        tag=TAG, scope="support:write", body="SlaCalendarBody", responses=(400, 403, 404))
 def put_calendar(call: Call) -> Any:
-    return calendars.put_calendar(_partner(call, "support:write"), call.body)
+    return calendars.put_calendar(call.partner("support:write"), call.body)
 
 
 @route(bp, "GET", "/v1/sla-policy", summary="The SLA hours per severity", tag=TAG, scope="support:read")
@@ -54,19 +48,19 @@ def put_policy(call: Call) -> Any:
 @route(bp, "GET", PARTNER + "/support-cases", summary="The support cases of a partner's customers", tag=TAG,
        scope="support:read", query="SupportCaseListQuery", responses=(400, 403, 404))
 def list_partner_cases(call: Call) -> Any:
-    return cases.list_for_partner(_partner(call, "support:read"), call.query)
+    return cases.list_for_partner(call.partner("support:read"), call.query)
 
 
 @route(bp, "PUT", PARTNER + "/uptime/{month}", summary="Record a partner's uptime for a month (operator)", tag=TAG,
        scope="support:write", body="PutUptime", responses=(400, 403, 404))
 def put_uptime(call: Call) -> Any:
-    return uptime.put_month(_partner(call, "support:write"), call.params["month"], call.body)
+    return uptime.put_month(call.partner("support:write"), call.params["month"], call.body)
 
 
 @route(bp, "GET", PARTNER + "/uptime", summary="A partner's monthly uptime against the target", tag=TAG,
        scope="support:read", query="UptimeQuery", responses=(400, 403, 404))
 def get_uptime(call: Call) -> Any:
-    return uptime.get_months(_partner(call, "support:read"), call.query)
+    return uptime.get_months(call.partner("support:read"), call.query)
 
 
 @route(bp, "POST", CASES, summary="Open a support case with the tenant's partner", tag=TAG, scope="support:write",

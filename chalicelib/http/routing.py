@@ -91,6 +91,14 @@ class Call:
         assert self.principal is not None, "a public route has no caller"
         return self.principal.subject
 
+    def partner(self, scope: str) -> TenantContext:
+        """The path's `{partnerId}` as a TenantContext (auth.rbac.authorize): a tenant the caller has no relation
+        to is a 404, a missing scope a 403; the partner services check that it is a `partner`."""
+        from chalicelib.auth import rbac
+
+        assert self.principal is not None, "a public route has no caller"
+        return rbac.authorize(self.principal, self.params["partnerId"], scope, self.correlation_id)
+
 
 @dataclass
 class Reply:

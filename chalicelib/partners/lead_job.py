@@ -13,74 +13,32 @@ same time, or two overlapping runs, change nothing twice.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from pynamodb.exceptions import PutError
-
 from chalicelib import observability as obs
-from chalicelib.clock import iso, utcnow_iso
+from chalicelib.jobs import due_index
 from chalicelib.partners import lead_cards, lead_offers, routing
 from chalicelib.store import keys
-from chalicelib.store.models import Item, JobState, LeadOffer, LeadRoutingConfig, PartnerTierConfig
+from chalicelib.store.models import Item, LeadOffer, LeadRoutingConfig, PartnerTierConfig
 from chalicelib.store.tx import TxConflict
 
 JOB = "lead-claim-timeouts"
 ACTOR = "system:lead-claim-timeouts"
-BUCKET = timedelta(minutes=15)
 MAX_CATCH_UP_BUCKETS = 4 * 48  # two days of quarter hours per run (the longest claim window)
 
 
-def _bucket_start(moment: datetime) -> datetime:
-    return moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
-
-
-def _label(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
-def buckets_to_walk(last_done: str | None, as_of: datetime) -> tuple[list[datetime], int]:
-    """(the buckets this run reads, oldest first; the buckets left behind for the next runs)."""
-    current = _bucket_start(as_of)
-    if last_done is None:
-        return [current - BUCKET, current], 0
-    first = datetime.fromisoformat(last_done).replace(tzinfo=UTC) + BUCKET
-    if first > current:
-        return [current], 0
-    count = int((current - first) / BUCKET) + 1
-    walked = [first + BUCKET * n for n in range(min(count, MAX_CATCH_UP_BUCKETS))]
-    behind = count - len(walked)
-    return (walked + [current] if behind else walked), behind
-
-
-def due_in(bucket: datetime, as_of: str) -> Iterator[LeadOffer]:
+def due_in(bucket: str, as_of: str) -> Iterator[LeadOffer]:
     """Outstanding offers of one bucket that expired at or before `as_of`, every shard."""
     for shard in range(keys.LEAD_DUE_SHARDS):
         yield from cast(Iterator[LeadOffer], LeadOffer.gsi2.query(
-            keys.lead_due_gsi2pk(_label(bucket), shard), LeadOffer.GSI2SK <= keys.lead_due_gsi2sk(as_of)))
-
-
-def _last_done() -> str | None:
-    try:
-        return str(JobState.get(keys.job_state_pk(JOB), keys.JOB_STATE_SK).day)
-    except JobState.DoesNotExist:
-        return None
-
-
-def _mark_done(bucket: datetime) -> None:
-    """Move the watermark forward to `bucket` (never back)."""
-    label = _label(bucket)
-    state = JobState(PK=keys.job_state_pk(JOB), SK=keys.JOB_STATE_SK, day=label, updated_at=utcnow_iso())
-    try:
-        state.save(condition=JobState.PK.does_not_exist() | (JobState.day < label))
-    except PutError:
-        pass
+            keys.lead_due_gsi2pk(bucket, shard), LeadOffer.GSI2SK <= keys.lead_due_gsi2sk(as_of)))
 
 
 class Runner:
     def __init__(self, as_of: datetime) -> None:
-        self.as_of = as_of
+        self.as_of = (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC)
         self.env: lead_offers.Env | None = None
         self.did = {"timedOut": 0, "rerouted": 0, "escalated": 0, "skipped": 0}
 
@@ -116,26 +74,8 @@ class Runner:
 
 
 def run(as_of: datetime) -> dict[str, Any]:
-    as_of = (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).astimezone(UTC)
-    stamp = iso(as_of)
-    buckets, behind = buckets_to_walk(_last_done(), as_of)
     runner = Runner(as_of)
-    found = failed = 0
-    first_failure: datetime | None = None
-    for bucket in buckets:
-        for offer in due_in(bucket, stamp):
-            found += 1
-            try:
-                runner.handle(offer)
-            except Exception:  # one lead's failure must not stop the others; its bucket is read again
-                obs.logger().exception("lead claim timeouts: an offer failed", extra={"lead": offer.lead_id})
-                failed += 1
-                first_failure = first_failure or bucket
-    complete = [b for b in buckets if b + BUCKET <= as_of]  # buckets wholly in the past
-    if first_failure is not None:
-        complete = [b for b in complete if b < first_failure]
-    if complete:
-        _mark_done(complete[-1] if not behind else min(complete[-1], buckets[-2]))
+    result = due_index.walk(JOB, as_of, MAX_CATCH_UP_BUCKETS, due_in, runner.handle,
+                            lambda offer: {"lead": offer.lead_id})
     obs.count("LeadOffersTimedOut", runner.did["timedOut"])
-    return {"asOf": as_of.isoformat(), "buckets": [_label(buckets[0]), _label(buckets[-1])],
-            "bucketsRead": len(buckets), "behindBuckets": behind, "found": found, "failed": failed, **runner.did}
+    return {**result, **runner.did}

@@ -19,6 +19,7 @@ from pynamodb.expressions.condition import size
 
 from chalicelib.clock import iso
 from chalicelib.events.outbox import event_item
+from chalicelib.jobs import due_index
 from chalicelib.partners import lead_cards, routing
 from chalicelib.store import keys
 from chalicelib.store.models import Lead, LeadDecision, LeadExternalClaim, LeadOffer, RoutingCard
@@ -70,11 +71,6 @@ class Env:
     correlation_id: str = ""
     new_lead: Lead | None = None  # a create: the lead item to Put (and its external id claim)
     outcome: dict[str, Any] = field(default_factory=dict)
-
-
-def due_bucket(stamp: str) -> str:
-    """The quarter-hour bucket of an ISO stamp: `2026-12-01T10:37:12.000Z` -> `2026-12-01T10:30`."""
-    return f"{stamp[:14]}{int(stamp[14:16]) // 15 * 15:02d}"
 
 
 def due_shard(lead_id: str) -> int:
@@ -190,7 +186,7 @@ def _build(state: LeadState, trigger: str, env: Env, previous: Resolution | None
     _lead_write(tx, state, env, previous, actions)
     tx.put(LeadOffer(PK=keys.lead_pk(state.lead_id), SK=keys.lead_offer_sk(chosen.partner_id),
                      GSI1PK=keys.partner_leads_gsi1pk(chosen.partner_id), GSI1SK=keys.lead_event_sk(now, state.lead_id),
-                     GSI2PK=keys.lead_due_gsi2pk(due_bucket(expires), due_shard(state.lead_id)),
+                     GSI2PK=keys.lead_due_gsi2pk(due_index.bucket_of(expires), due_shard(state.lead_id)),
                      GSI2SK=keys.lead_due_gsi2sk(expires, state.lead_id), lead_id=state.lead_id,
                      partner_id=chosen.partner_id, attempt=attempt, outcome="offered", offered_at=now,
                      expires_at=expires, industry=state.industry, region=state.region, product=state.product,

@@ -20,6 +20,7 @@ from chalicelib.auth.principal import TenantContext
 from chalicelib.clock import iso, new_id
 from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.events.outbox import event_item
+from chalicelib.jobs import due_index
 from chalicelib.partners import sla_views as views
 from chalicelib.partners.business_hours import add_business_hours
 from chalicelib.partners.sla_calendar import terms_for
@@ -31,16 +32,11 @@ from chalicelib.tenancy.cache import tenant_record
 STATUS = {"response": SupportCase.response_status, "resolution": SupportCase.resolution_status}
 
 
-def due_bucket(stamp: str) -> str:
-    """The quarter-hour bucket of an ISO stamp: `2027-03-01T10:37:12.000Z` -> `2027-03-01T10:30`."""
-    return f"{stamp[:14]}{int(stamp[14:16]) // 15 * 15:02d}"
-
-
 def due_entry(case: SupportCase, clock: str) -> SlaDueEntry:
     due = views.due_at(case, clock)
     shard = zlib.crc32(case.id.encode()) % keys.SLA_DUE_SHARDS
     return SlaDueEntry(PK=keys.support_case_pk(case.tenant_id, case.id), SK=keys.sla_due_sk(clock),
-                       GSI1PK=keys.sla_due_gsi1pk(due_bucket(due), shard),
+                       GSI1PK=keys.sla_due_gsi1pk(due_index.bucket_of(due), shard),
                        GSI1SK=keys.sla_due_gsi1sk(due, case.id, clock), tenant_id=case.tenant_id,
                        partner_id=case.partner_id, case_id=case.id, clock=clock, due_at=due)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -45,6 +46,29 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.auth import passwords
 
     monkeypatch.setattr(passwords, "_N", 2**10)
+
+
+class PinnedClock:
+    """The server clock (`chalicelib.clock.utcnow`) pinned at a moment and moved by the test: `now.at(moment)`."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def at(self, moment: datetime) -> None:
+        self.moment = moment
+
+
+@pytest.fixture()
+def pin_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], PinnedClock]:
+    """`pin_clock(start)`: pins the server clock at `start` for the test and returns it, movable."""
+    from chalicelib import clock
+
+    def pin(start: datetime) -> PinnedClock:
+        pinned = PinnedClock(start)
+        monkeypatch.setattr(clock, "utcnow", lambda: pinned.moment)
+        return pinned
+
+    return pin
 
 
 @pytest.fixture()

@@ -21,19 +21,9 @@ LEAD = {"industry": "saas", "region": "emea", "product": "LMS", "dealSize": "200
 
 
 @pytest.fixture()
-def now(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The server clock, pinned and movable: `now.at(moment)`."""
-    from chalicelib import clock
-
-    class Clock:
-        moment = T0
-
-        def at(self, moment: datetime) -> None:
-            self.moment = moment
-
-    pinned = Clock()
-    monkeypatch.setattr(clock, "utcnow", lambda: pinned.moment)
-    return pinned
+def now(pin_clock: Any) -> Any:
+    """The server clock, pinned at T0 and movable: `now.at(moment)`."""
+    return pin_clock(T0)
 
 
 def partner(api: Any, tier: str | None = None, profile: dict[str, Any] | None = None,

@@ -95,6 +95,7 @@ def test_missed_runs_are_caught_up(api: Any, world: Any, now: Any) -> None:  # n
 
 
 def test_the_job_costs_what_is_due_not_the_table(api: Any, world: Any, now: Any) -> None:  # noqa: F811
+    from chalicelib.jobs import due_index
     from chalicelib.partners import lead_job
     from chalicelib.store import keys
     from chalicelib.store.models import JobState
@@ -111,7 +112,7 @@ def test_the_job_costs_what_is_due_not_the_table(api: Any, world: Any, now: Any)
         due = new_lead(api, industry="finance")
         as_of = datetime.fromisoformat(due["offer"]["expiresAt"].replace("Z", "+00:00")) + timedelta(minutes=1)
         now.at(as_of)
-        previous = lead_job._label(lead_job._bucket_start(as_of) - lead_job.BUCKET)
+        previous = due_index.label(due_index.bucket_start(as_of) - due_index.BUCKET)
         JobState(PK=keys.job_state_pk(lead_job.JOB), SK=keys.JOB_STATE_SK, day=previous, updated_at="-").save()
         with counting() as calls:
             result = lead_job.run(as_of)

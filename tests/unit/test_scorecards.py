@@ -20,18 +20,9 @@ Q1_CLOSE = datetime(2027, 4, 1, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
-def now(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from chalicelib import clock
-
-    class Clock:
-        moment = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
-
-        def at(self, moment: datetime) -> None:
-            self.moment = moment
-
-    pinned = Clock()
-    monkeypatch.setattr(clock, "utcnow", lambda: pinned.moment)
-    return pinned
+def now(pin_clock: Any) -> Any:
+    """The server clock, pinned at 2027-01-04 09:00 UTC and movable: `now.at(moment)`."""
+    return pin_clock(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
 
 
 def lead_figures(**overrides: Any) -> dict[str, Any]:
