@@ -190,16 +190,25 @@ def _on_settings_changed(event: EventEnvelope) -> None:
 
 @subscribe("LeadEscalated")
 def _on_escalated(event: EventEnvelope) -> None:
-    """Tell the channel manager (when the settings name one) by email; the event is the record either way."""
+    """Tell the channel manager (when the settings name one) by email; the event is the record either way.
+    Sent, then marked on the lead: a redelivered event finds the mark and sends nothing (only a crash between
+    the two sends twice: an escalation is never lost, at worst repeated)."""
     from html import escape
 
     from chalicelib.certification import mail
+    from chalicelib.store.models import Lead
 
     manager = event.detail.get("channelManager") or {}
     if not manager.get("email"):
         return
     lead = event.detail.get("leadId")
+    try:
+        if Lead.get(keys.lead_pk(str(lead)), keys.LEAD_SK).escalation_mailed_at:
+            return
+    except Model.DoesNotExist:
+        return
     text = (f"Hello {manager.get('name') or ''},\n\nLead {lead} ({event.detail.get('summary') or ''}) was escalated "
             f"to you: {event.detail.get('reason')}.\nRouting explained: {mail.base_url()}/v1/leads/{lead}/routing\n")
     mail.send(mail.Mail(to=str(manager["email"]), subject=f"Lead {lead} escalated", text=text,
                         html="<p>" + escape(text).replace("\n", "<br>") + "</p>"))
+    Lead(keys.lead_pk(str(lead)), keys.LEAD_SK).update([Lead.escalation_mailed_at.set(utcnow_iso())])

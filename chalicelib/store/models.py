@@ -742,6 +742,7 @@ class Lead(Item, discriminator="Lead"):
     claimed_at = UnicodeAttribute(null=True)
     escalated_at = UnicodeAttribute(null=True)
     escalation = MapAttribute[str, Any](null=True)  # reason, channelManager
+    escalation_mailed_at = UnicodeAttribute(null=True)  # the channel manager's email went out (once)
     outcome = MapAttribute[str, Any](null=True)  # status, amount, at
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()

@@ -71,6 +71,16 @@ def test_an_unclaimed_lead_is_rerouted_then_escalated_and_reruns_change_nothing(
     assert run(later)["found"] == 0 and len(events("LeadEscalated")) == 1
     Stream(api).drain()
     assert len(sent_to(MANAGER["email"])) == 1
+    from chalicelib.events.consumer import EventEnvelope
+    from chalicelib.partners import lead_cards
+    from chalicelib.store.models import plain
+
+    first_event = escalated[0]
+    redelivered = EventEnvelope(id=first_event.id, type="LeadEscalated", tenant_id=None,
+                                occurred_at=first_event.occurred_at, actor=first_event.actor,
+                                correlation_id=first_event.correlation_id, detail=plain(first_event.detail))
+    lead_cards._on_escalated(redelivered)  # the stream delivers the record again: no second email
+    assert len(sent_to(MANAGER["email"])) == 1
     why = api.json(api.call("GET", f"/v1/leads/{lead['id']}/routing", api.operator))["decisions"]
     assert [(d["trigger"], d["outcome"]["outcome"]) for d in why] == [
         ("created", "timedOut"), ("timedOut", "timedOut"), ("timedOut", "escalated")]
