@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib import observability as obs
 from chalicelib.clock import iso
 from chalicelib.partners import quarters, scorecards
 from chalicelib.store import keys
@@ -26,7 +27,7 @@ def run(as_of: datetime, sources: scorecards.Sources | None = None) -> dict[str,
     quarter = quarter_for(as_of)
     closes = iso(quarters.end(quarter))
     shared = scorecards.setting(sources)
-    tally = {"partners": 0, "written": 0, "unchanged": 0, "skipped": 0, "conflicts": 0}
+    tally = {"partners": 0, "written": 0, "unchanged": 0, "skipped": 0, "conflicts": 0, "failed": 0}
     for plan in OnboardingPlan.gsi1.query(keys.partners_gsi1pk()):
         if not isinstance(plan, OnboardingPlan):
             continue
@@ -45,6 +46,10 @@ def run(as_of: datetime, sources: scorecards.Sources | None = None) -> dict[str,
             _, written = scorecards.compute_and_store(tenant, quarter, shared, previous, inputs, plan)
         except TxConflict:  # computed on demand meanwhile: that card stands
             tally["conflicts"] += 1
+            continue
+        except Exception:  # one partner's failure must not stop the others; a re-run computes it (idempotent)
+            obs.logger().exception("scorecards: a partner failed", extra={"partner": pid, "quarter": quarter})
+            tally["failed"] += 1
             continue
         tally["written" if written else "unchanged"] += 1
     return {"asOf": as_of.isoformat(), "quarter": quarter, **tally}

@@ -292,3 +292,24 @@ def test_the_job_costs_the_same_per_partner_and_never_scans(api: Any, stream: St
     with callcount.counting() as again:
         scorecard_job.run(Q1_CLOSE, src)
     assert again.dynamodb == Counter({"BatchGetItem": 4, "Query": 1})  # unchanged figures: nothing written
+
+
+def test_one_partners_failure_does_not_stop_the_others(api: Any, stream: Stream, now: Any) -> None:
+    """A source failing for one partner is logged and counted; the others' cards are written; a re-run
+    computes the failed one once its source answers."""
+    broken, healthy = partner(api, stream, "preferred"), partner(api, stream, "preferred")
+    working = fake_sources()
+
+    def leads_of(pid: str, start: str, end: str) -> dict[str, Any]:
+        if pid == broken["id"]:
+            raise RuntimeError("the lead figures are unreachable")
+        assert working.lead_figures is not None
+        return working.lead_figures(pid, start, end)
+
+    flaky = scorecards.Sources(leads_of, working.sla_figures, working.required_program_id, working.certified_reps)
+    result = scorecard_job.run(Q1_CLOSE, flaky)
+    assert (result["failed"], result["written"]) == (1, 1), result
+    assert stored(healthy["id"]).version == 1
+    again = scorecard_job.run(Q1_CLOSE, working)
+    assert (again["failed"], again["written"], again["unchanged"]) == (0, 1, 1)
+    assert stored(broken["id"]).version == 1
