@@ -405,10 +405,35 @@ class PartnerTier(Strict):
     benefits: list[Attr] = Field(default_factory=list, max_length=20)
 
 
+class VolumeBand(Strict):
+    fromSeats: int = Field(ge=1, le=1_000_000, description="First seat count of the band (the first band: 1).")
+    percent: Percent = Field(description="Discount on list price + content licensing, percent.")
+
+
+Points = Annotated[Decimal, Field(ge=0, le=20, max_digits=4, decimal_places=2)]
+
+
+class EscalatorPoints(Strict):
+    green: Points
+    amber: Points
+    red: Points
+
+
+class PricingTerms(Strict):
+    """The quote calculator's terms (docs/partners.md, Quotes); every tier's quotes use them."""
+
+    volumeBands: list[VolumeBand] = Field(min_length=1, max_length=10,
+                                          description="Ascending by fromSeats; the first starts at 1 seat.")
+    acceleratorPointsPerYear: Points = Field(description="Margin points per committed year after the first.")
+    acceleratorMaxPoints: Points = Field(description="At most this many accelerator points.")
+    escalatorPoints: EscalatorPoints = Field(description="Margin points by performance rating.")
+
+
 class PartnerTiers(Strict):
     """Every tier, lowest first (the first is where partners without a tier are)."""
 
     tiers: list[PartnerTier] = Field(min_length=1, max_length=10)
+    pricing: PricingTerms | None = Field(None, description="The quote terms; absent: the current terms stay.")
 
 
 class AssignPartnerTier(Strict):

@@ -17,14 +17,6 @@ from chalicelib.store.models import Item, PartnerTierConfig, Tenant
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-# (first seat count of the band, last or None, discount percent) on list price + content licensing
-VOLUME_BANDS: tuple[tuple[int, int | None, Decimal], ...] = (
-    (1, 99, Decimal("0")), (100, 199, Decimal("3")), (200, 499, Decimal("5")), (500, 999, Decimal("8")),
-    (1000, None, Decimal("10")),
-)
-ACCELERATOR_POINTS_PER_YEAR = Decimal("1")  # margin points per committed year after the first
-ACCELERATOR_MAX_POINTS = Decimal("3")
-ESCALATOR_POINTS = {"green": Decimal("3"), "amber": Decimal("1"), "red": Decimal("0")}
 
 
 def cents(value: Decimal) -> Decimal:
@@ -39,8 +31,12 @@ def _p(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
-def volume_band(seats: int) -> tuple[int, int | None, Decimal]:
-    return next(b for b in VOLUME_BANDS if seats >= b[0] and (b[1] is None or seats <= b[1]))
+def volume_band(seats: int, pricing: dict[str, Any]) -> tuple[int, int | None, Decimal]:
+    """(first seat of the band, its last or None, discount percent) for `seats` under the pricing's bands."""
+    bands = pricing["volumeBands"]
+    n = max(i for i, band in enumerate(bands) if seats >= int(band["fromSeats"]))
+    last = int(bands[n + 1]["fromSeats"]) - 1 if n + 1 < len(bands) else None
+    return int(bands[n]["fromSeats"]), last, Decimal(bands[n]["percent"])
 
 
 def _line(code: str, sentence: str, amount: Decimal | None = None, percent: Decimal | None = None,
@@ -55,8 +51,11 @@ def _line(code: str, sentence: str, amount: Decimal | None = None, percent: Deci
     return out
 
 
-def calculate(body: Any, tier: dict[str, Any]) -> dict[str, Any]:
-    """The quote of `body` (schemas.CreateQuote) for a partner in `tier` (a tier as tiers.tiers_of gives it)."""
+def calculate(body: Any, tier: dict[str, Any], pricing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The quote of `body` (schemas.CreateQuote) for a partner in `tier` (a tier as tiers.tiers_of gives it),
+    under the operator's `pricing` terms (tiers.pricing_of; default: tiers.DEFAULT_PRICING)."""
+    pricing = pricing or tiering.DEFAULT_PRICING
+    per_year, most = Decimal(pricing["acceleratorPointsPerYear"]), Decimal(pricing["acceleratorMaxPoints"])
     seats, years = int(body.seats), int(body.termYears)
     price, content_price = Decimal(body.listPricePerSeat), Decimal(body.contentLicensingPerSeat)
     lms = cents(seats * price)
@@ -69,7 +68,7 @@ def calculate(body: Any, tier: dict[str, Any]) -> dict[str, Any]:
         _line("managedServices", f"Managed services {_m(services)} per year, as quoted." if services
               else "Managed services 0.00: none quoted.", services),
     ]
-    low, high, volume_pct = volume_band(seats)
+    low, high, volume_pct = volume_band(seats, pricing)
     licensed = lms + content
     volume = -cents(licensed * volume_pct / HUNDRED)
     band_text = f"{low}–{high}" if high is not None else f"{low} or more"
@@ -78,12 +77,12 @@ def calculate(body: Any, tier: dict[str, Any]) -> dict[str, Any]:
                        volume, volume_pct))
     annual = licensed + services + volume
 
-    accelerator = min(ACCELERATOR_POINTS_PER_YEAR * (years - 1), ACCELERATOR_MAX_POINTS)
+    accelerator = min(per_year * (years - 1), most)
     lines.append(_line("commitmentAccelerator", f"Annual-commitment accelerator +{_p(accelerator)} margin points: "
-                       f"a {years}-year commitment earns {_p(ACCELERATOR_POINTS_PER_YEAR)} per year after the first "
-                       f"(at most {_p(ACCELERATOR_MAX_POINTS)}).", points=accelerator))
+                       f"a {years}-year commitment earns {_p(per_year)} per year after the first "
+                       f"(at most {_p(most)}).", points=accelerator))
     rating = body.performanceRating
-    escalator = ESCALATOR_POINTS[rating] if rating else Decimal("0")
+    escalator = Decimal(pricing["escalatorPoints"][rating]) if rating else Decimal("0")
     lines.append(_line("performanceEscalator", f"Performance escalator +{_p(escalator)} margin points: " + (
         f"the partner's performance rating is {rating}." if rating else "no performance rating given."),
         points=escalator))
@@ -128,4 +127,4 @@ def quote(ctx: TenantContext, body: Any) -> dict[str, Any]:
     if partner is None:
         raise NotFound("No such partner.")
     tier = tiering.find_tier(tiering.tiers_of(config), tiering.partner_tier_id(partner))
-    return {"partnerId": partner.id, **calculate(body, tier)}
+    return {"partnerId": partner.id, **calculate(body, tier, tiering.pricing_of(config))}

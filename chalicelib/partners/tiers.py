@@ -40,6 +40,16 @@ DEFAULT_TIERS: list[dict[str, Any]] = [
 ]
 
 
+# The quote calculator's terms (partners.quotes), operator-configurable with the tiers (`pricing` of the same item).
+DEFAULT_PRICING: dict[str, Any] = {
+    "volumeBands": [{"fromSeats": 1, "percent": "0.00"}, {"fromSeats": 100, "percent": "3.00"},
+                    {"fromSeats": 200, "percent": "5.00"}, {"fromSeats": 500, "percent": "8.00"},
+                    {"fromSeats": 1000, "percent": "10.00"}],
+    "acceleratorPointsPerYear": "1.00", "acceleratorMaxPoints": "3.00",
+    "escalatorPoints": {"green": "3.00", "amber": "1.00", "red": "0.00"},
+}
+
+
 def _pct(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
@@ -59,8 +69,16 @@ def tiers_of(config: PartnerTierConfig | None) -> list[dict[str, Any]]:
     return list(stored)
 
 
+def pricing_of(config: PartnerTierConfig | None) -> dict[str, Any]:
+    """The quote terms in force: the operator's, else DEFAULT_PRICING (a fresh copy either way)."""
+    stored = config.pricing if config is not None else None
+    if not stored:
+        return copy.deepcopy(DEFAULT_PRICING)
+    return dict(stored) if isinstance(stored, dict) else dict(json.loads(stored))
+
+
 def to_json(config: PartnerTierConfig | None) -> dict[str, Any]:
-    return {"tiers": tiers_of(config), "source": "operator" if config else "default",
+    return {"tiers": tiers_of(config), "pricing": pricing_of(config), "source": "operator" if config else "default",
             "version": int(config.version) if config else 0,
             "updatedAt": config.updated_at if config else None}
 
@@ -85,6 +103,7 @@ def _validated(body: Any) -> list[dict[str, Any]]:
             errors.append(field_error(f"tiers.{n}.name", f"`{tier.name}` repeats", f"#/tiers/{n}/name"))
         ids.add(tier.id)
         names.add(tier.name.casefold())
+    errors += _pricing_errors(body.pricing)
     if errors:
         raise ValidationFailed("The partner tiers are invalid.", errors=errors)
     return [{"id": t.id, "name": t.name, "marginBand": {"min": _pct(t.marginBand.min), "max": _pct(t.marginBand.max)},
@@ -94,13 +113,40 @@ def _validated(body: Any) -> list[dict[str, Any]]:
              "benefits": list(t.benefits)} for t in body.tiers]
 
 
+def _pricing_errors(pricing: Any) -> list[dict[str, Any]]:
+    """Bands ascending from 1 seat; the accelerator's cap not below one year's points."""
+    if pricing is None:
+        return []
+    errors = []
+    bands = pricing.volumeBands
+    if bands[0].fromSeats != 1:
+        errors.append(field_error("pricing.volumeBands.0.fromSeats", "the first band starts at 1 seat",
+                                  "#/pricing/volumeBands/0/fromSeats"))
+    for n in range(1, len(bands)):
+        if bands[n].fromSeats <= bands[n - 1].fromSeats:
+            errors.append(field_error(f"pricing.volumeBands.{n}.fromSeats", "must be above the band before it",
+                                      f"#/pricing/volumeBands/{n}/fromSeats"))
+    if pricing.acceleratorMaxPoints < pricing.acceleratorPointsPerYear:
+        errors.append(field_error("pricing.acceleratorMaxPoints", "must not be below acceleratorPointsPerYear",
+                                  "#/pricing/acceleratorMaxPoints"))
+    return errors
+
+
+def _pricing(pricing: Any) -> dict[str, Any]:
+    return {"volumeBands": [{"fromSeats": b.fromSeats, "percent": _pct(b.percent)} for b in pricing.volumeBands],
+            "acceleratorPointsPerYear": _pct(pricing.acceleratorPointsPerYear),
+            "acceleratorMaxPoints": _pct(pricing.acceleratorMaxPoints),
+            "escalatorPoints": {k: _pct(getattr(pricing.escalatorPoints, k)) for k in ("green", "amber", "red")}}
+
+
 def put_tiers(principal: Principal, body: Any, correlation_id: str = "") -> dict[str, Any]:
     """Replace the tiers (operator only); conditional on the version read, so two operators cannot interleave."""
     if not principal.is_operator:
         raise Forbidden("Only the operator configures partner tiers.")
     tiers = _validated(body)
     current = load_config()
-    item = PartnerTierConfig(PK=keys.partner_tiers_pk(), SK=keys.PARTNER_TIERS_SK, tiers=tiers,
+    pricing = _pricing(body.pricing) if body.pricing is not None else (current.pricing if current else None)
+    item = PartnerTierConfig(PK=keys.partner_tiers_pk(), SK=keys.PARTNER_TIERS_SK, tiers=tiers, pricing=pricing,
                              version=(int(current.version) + 1) if current else 1, updated_at=utcnow_iso(),
                              updated_by=principal.subject)
     condition = (PartnerTierConfig.version == current.version) if current else Item.PK.does_not_exist()

@@ -685,6 +685,7 @@ class PartnerTierConfig(Item, discriminator="PartnerTierConfig"):
     and benefits as JSON (amounts and percentages as decimal strings); absent, partners.tiers.DEFAULT_TIERS."""
 
     tiers = JSONAttribute()
+    pricing = JSONAttribute(null=True)  # the quote terms (volume bands, accelerator, escalator); None: defaults
     version = NumberAttribute(default=1)
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()

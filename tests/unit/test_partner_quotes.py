@@ -104,6 +104,40 @@ def test_operator_tiers_change_the_quote(api: Any, partner: dict[str, Any]) -> N
     assert read["tiers"][1]["marginBand"] == {"min": "25.00", "max": "35.00"}
 
 
+def test_operator_pricing_terms_change_the_quote_and_stay_until_replaced(api: Any, partner: dict[str, Any]) -> None:
+    _assign(api, partner["id"], "preferred")
+    pricing = {"volumeBands": [{"fromSeats": 1, "percent": "0"}, {"fromSeats": 50, "percent": "4"},
+                               {"fromSeats": 300, "percent": "12"}],
+               "acceleratorPointsPerYear": "0.5", "acceleratorMaxPoints": "1",
+               "escalatorPoints": {"green": "2", "amber": "0.5", "red": "0"}}
+    put = api.call("PUT", TIERS, api.operator, {"tiers": tiers.DEFAULT_TIERS, "pricing": pricing})
+    assert put.status_code == 200, put.body
+    assert api.json(put)["pricing"]["volumeBands"][1] == {"fromSeats": 50, "percent": "4.00"}
+    lines = _lines(api.json(_quote(api, partner["id"], partner["admin"], WORKED)))
+    assert lines["volumeDiscount"]["amount"] == "-450.00" and "50–299 band" in lines["volumeDiscount"]["explanation"]
+    assert lines["commitmentAccelerator"]["marginPoints"] == "1.00"  # 0.5 × 2 years, at most 1
+    assert lines["performanceEscalator"]["marginPoints"] == "2.00"
+    assert lines["partnerMargin"]["percent"] == "30.00"  # 27 + 1 + 2 = 30: the top of the Preferred band
+    # a later PUT of the tiers alone keeps the pricing
+    again = api.call("PUT", TIERS, api.operator, {"tiers": tiers.DEFAULT_TIERS})
+    assert api.json(again)["pricing"]["acceleratorMaxPoints"] == "1.00" and api.json(again)["version"] == 2
+
+
+@pytest.mark.parametrize(("pricing", "field"), [
+    ({"volumeBands": [{"fromSeats": 5, "percent": "0"}]}, "pricing.volumeBands.0.fromSeats"),
+    ({"volumeBands": [{"fromSeats": 1, "percent": "0"}, {"fromSeats": 1, "percent": "3"}]},
+     "pricing.volumeBands.1.fromSeats"),
+    ({"acceleratorPointsPerYear": "2", "acceleratorMaxPoints": "1"}, "pricing.acceleratorMaxPoints"),
+    ({"escalatorPoints": {"green": "30", "amber": "1", "red": "0"}}, "pricing.escalatorPoints.green"),
+])
+def test_invalid_pricing_is_400_naming_the_field(api: Any, pricing: dict[str, Any], field: str) -> None:
+    body = {**tiers.DEFAULT_PRICING, **pricing}
+    resp = api.call("PUT", TIERS, api.operator, {"tiers": tiers.DEFAULT_TIERS, "pricing": body})
+    assert resp.status_code == 400, resp.body
+    assert field in {e["field"] for e in api.json(resp)["errors"]}
+    assert api.json(api.call("GET", TIERS, api.operator))["source"] == "default"  # nothing written
+
+
 @pytest.mark.parametrize(("change", "field"), [
     (lambda ts: ts[0].update(marginBand={"min": "30", "max": "20"}), "tiers.0.marginBand.min"),
     (lambda ts: ts[1].update(name="registered"), "tiers.1.name"),
