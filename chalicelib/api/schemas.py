@@ -473,6 +473,11 @@ class ChannelManager(Strict):
     email: Email
 
 
+class LargeDealWindow(Strict):
+    fromDealSize: Money = Field(description="Deals of at least this size get at least `claimWindowHours`.")
+    claimWindowHours: int = Field(ge=24, le=48, description="Their claim window, whatever the tier's is shorter.")
+
+
 class ScoreWeights(Strict):
     industry: int = Field(25, ge=0, le=100)
     region: int = Field(15, ge=0, le=100)
@@ -492,6 +497,7 @@ class LeadRoutingSettings(Strict):
     maxAttempts: int = Field(3, ge=1, le=10, description="Offers before the lead escalates to the channel manager.")
     channelManager: ChannelManager | None = None
     tierTerms: dict[Id, TierLeadTerms] | None = Field(None, description="Per tier id: claim window, deal sizes.")
+    largeDeal: LargeDealWindow | None = Field(None, description="A longer claim window for large deals (by size).")
     weights: ScoreWeights | None = None
 
 

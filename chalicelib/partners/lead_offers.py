@@ -176,8 +176,8 @@ def _build(state: LeadState, trigger: str, env: Env, previous: Resolution | None
         env.outcome = {"status": "escalated", "reason": reason}
         return tx
     assert ranking is not None
-    terms = routing.terms_for(env.settings, chosen.tier)
-    expires = iso(env.now + timedelta(hours=int(terms["claimWindowHours"])))
+    hours = routing.claim_window_hours(env.settings, chosen.tier, state.deal_size)
+    expires = iso(env.now + timedelta(hours=hours))
     card = next(c for c in env.cards if c.partner_id == chosen.partner_id)
     offered_to = [*state.offered_to, chosen.partner_id]
     actions = [("status", "offered"), ("GSI1PK", keys.leads_by_status_gsi1pk("offered")), ("attempts", attempt),

@@ -35,7 +35,8 @@ OTHER_TIER_TERMS = {"claimWindowHours": 24, "dealSize": {"min": "0.00", "max": N
 DEFAULT_WEIGHTS = {"industry": 25, "region": 15, "product": 10, "certification": 10, "capacity": 15,
                    "claimRate": 15, "tier": 10}
 DEFAULTS: dict[str, Any] = {"requiredProgramId": None, "minCertifiedReps": 1, "maxAttempts": 3,
-                            "channelManager": None, "tierTerms": DEFAULT_TERMS, "weights": DEFAULT_WEIGHTS}
+                            "channelManager": None, "tierTerms": DEFAULT_TERMS, "weights": DEFAULT_WEIGHTS,
+                            "largeDeal": {"fromDealSize": "100000.00", "claimWindowHours": 48}}
 EXCLUSIONS = ("suspended", "notAccepting", "alreadyOffered", "regionMismatch", "notCertified",
               "dealSizeOutsideTier", "atCapacity")
 
@@ -120,7 +121,9 @@ def _validated(body: Any, tier_ids: list[str]) -> dict[str, Any]:
         raise ValidationFailed("The lead-routing settings are invalid.", errors=errors)
     return {"requiredProgramId": program, "minCertifiedReps": body.minCertifiedReps, "maxAttempts": body.maxAttempts,
             "channelManager": body.channelManager.model_dump() if body.channelManager else None,
-            "tierTerms": terms or None, "weights": body.weights.model_dump() if body.weights else None}
+            "tierTerms": terms or None, "weights": body.weights.model_dump() if body.weights else None,
+            "largeDeal": {"fromDealSize": _money(body.largeDeal.fromDealSize),
+                          "claimWindowHours": body.largeDeal.claimWindowHours} if body.largeDeal else None}
 
 
 def _library_program_exists(program_id: str) -> bool:
@@ -157,6 +160,16 @@ def put_settings(principal: Principal, body: Any, correlation_id: str = "") -> d
 
 def terms_for(settings: dict[str, Any], tier_id: str | None) -> dict[str, Any]:
     return dict((settings["tierTerms"] or {}).get(tier_id or "", OTHER_TIER_TERMS))
+
+
+def claim_window_hours(settings: dict[str, Any], tier_id: str | None, deal_size: Decimal) -> int:
+    """The tier's claim window, lengthened to `largeDeal.claimWindowHours` for a deal of at least its size
+    (larger deals take longer to qualify; a tier's longer window is never shortened)."""
+    hours = int(terms_for(settings, tier_id)["claimWindowHours"])
+    large = settings.get("largeDeal")
+    if large and deal_size >= Decimal(str(large["fromDealSize"])):
+        hours = max(hours, int(large["claimWindowHours"]))
+    return hours
 
 
 # -- the score ------------------------------------------------------------------------------------------

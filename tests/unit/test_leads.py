@@ -282,3 +282,21 @@ def _cards() -> list[Any]:
     from chalicelib.partners import lead_cards
 
     return lead_cards.pool()
+
+
+def test_a_large_deal_gets_the_longer_claim_window(api: Any, now: Any) -> None:
+    """Claim windows go by tier, lengthened by deal size: a Registered partner (24 h) gets 48 h for a deal of at
+    least the operator's `largeDeal.fromDealSize`; a smaller deal keeps the tier's window."""
+    settings = api.call("PUT", "/v1/lead-routing", api.operator, {
+        "largeDeal": {"fromDealSize": "20000", "claimWindowHours": 48},
+        "tierTerms": {"registered": {"claimWindowHours": 24, "dealSize": {"max": None}}}})
+    assert settings.status_code == 200, settings.body
+    assert api.json(settings)["largeDeal"] == {"fromDealSize": "20000.00", "claimWindowHours": 48}
+    partner(api, "registered")
+    big = new_lead(api, dealSize="20000.00")
+    small = new_lead(api, dealSize="19999.99")
+    assert big["offer"]["expiresAt"] == "2027-03-03T09:00:00.000Z"  # 48 hours
+    assert small["offer"]["expiresAt"] == "2027-03-02T09:00:00.000Z"  # the tier's 24
+    bad = api.call("PUT", "/v1/lead-routing", api.operator,
+                   {"largeDeal": {"fromDealSize": "1", "claimWindowHours": 72}})
+    assert bad.status_code == 400 and "largeDeal.claimWindowHours" in bad.body.decode()
