@@ -17,11 +17,11 @@ from pynamodb.models import Model
 
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import utcnow_iso
-from chalicelib.errors import Conflict, Forbidden, ValidationFailed, field_error
+from chalicelib.errors import Forbidden, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys
-from chalicelib.store.models import CertificationProgram, Item, LeadRoutingConfig, ProgramCounts, RoutingCard, plain
-from chalicelib.store.tx import Tx, TxConflict
+from chalicelib.store.models import CertificationProgram, LeadRoutingConfig, ProgramCounts, RoutingCard, plain
+from chalicelib.store.tx import replace_versioned
 
 TWO = Decimal("0.01")
 ANY = "*"  # a profile value matching every lead
@@ -145,16 +145,11 @@ def put_settings(principal: Principal, body: Any, correlation_id: str = "") -> d
     current = load_config()
     before = settings_of(current)["requiredProgramId"]
     item = LeadRoutingConfig(PK=keys.lead_routing_pk(), SK=keys.LEAD_ROUTING_SK, settings=stored,
-                             version=(int(current.version) + 1) if current else 1, updated_at=utcnow_iso(),
-                             updated_by=principal.subject)
-    condition = (LeadRoutingConfig.version == current.version) if current else Item.PK.does_not_exist()
-    tx = Tx().put(item, condition, "settings")
-    tx.put(event_item(None, "LeadRoutingChanged", {"version": item.version, "requiredProgramId": stored[
-        "requiredProgramId"], "previousProgramId": before}, actor=principal.subject, correlation_id=correlation_id))
-    try:
-        tx.commit()
-    except TxConflict:
-        raise Conflict("The lead-routing settings changed while this request ran; retry it.") from None
+                             updated_at=utcnow_iso(), updated_by=principal.subject)
+    replace_versioned(item, current, lambda version: event_item(
+        None, "LeadRoutingChanged", {"version": version, "requiredProgramId": stored["requiredProgramId"],
+                                     "previousProgramId": before},
+        actor=principal.subject, correlation_id=correlation_id), "lead-routing settings")
     return to_json(item)
 
 

@@ -14,11 +14,11 @@ from pynamodb.models import Model
 
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import utcnow_iso
-from chalicelib.errors import Conflict, Forbidden, ValidationFailed, field_error
+from chalicelib.errors import Forbidden, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys
-from chalicelib.store.models import Item, ScorecardConfig
-from chalicelib.store.tx import Tx, TxConflict
+from chalicelib.store.models import ScorecardConfig
+from chalicelib.store.tx import replace_versioned
 
 # id -> (label, unit, lower is better): money in the deal currency, percent, hours, count
 KPIS: dict[str, tuple[str, str, bool]] = {
@@ -115,16 +115,10 @@ def put_config(principal: Principal, body: Any, correlation_id: str = "") -> dic
     current = load_config()
     item = ScorecardConfig(PK=keys.scorecard_config_pk(), SK=keys.SCORECARD_CONFIG_SK, thresholds=thresholds,
                            incentives={k: r.model_dump() for k, r in body.incentives.items()},
-                           version=int(current.version) + 1 if current else 1, updated_at=utcnow_iso(),
-                           updated_by=principal.subject)
-    condition = (ScorecardConfig.version == current.version) if current else Item.PK.does_not_exist()
-    tx = Tx().put(item, condition, "config")
-    tx.put(event_item(None, "ScorecardThresholdsChanged", {"version": item.version, "tiers": sorted(thresholds)},
-                      actor=principal.subject, correlation_id=correlation_id))
-    try:
-        tx.commit()
-    except TxConflict:
-        raise Conflict("The scorecard thresholds changed while this request ran; retry it.") from None
+                           updated_at=utcnow_iso(), updated_by=principal.subject)
+    replace_versioned(item, current, lambda version: event_item(
+        None, "ScorecardThresholdsChanged", {"version": version, "tiers": sorted(thresholds)},
+        actor=principal.subject, correlation_id=correlation_id), "scorecard thresholds")
     return to_json(item)
 
 

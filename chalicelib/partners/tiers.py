@@ -19,8 +19,8 @@ from chalicelib.clock import utcnow_iso
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.events.outbox import event_item
 from chalicelib.store import keys
-from chalicelib.store.models import Item, PartnerTierConfig, Tenant, plain
-from chalicelib.store.tx import Tx, TxConflict
+from chalicelib.store.models import PartnerTierConfig, Tenant, plain
+from chalicelib.store.tx import Tx, TxConflict, replace_versioned
 from chalicelib.tenancy import cache
 
 CENT = Decimal("0.01")
@@ -147,16 +147,10 @@ def put_tiers(principal: Principal, body: Any, correlation_id: str = "") -> dict
     current = load_config()
     pricing = _pricing(body.pricing) if body.pricing is not None else (current.pricing if current else None)
     item = PartnerTierConfig(PK=keys.partner_tiers_pk(), SK=keys.PARTNER_TIERS_SK, tiers=tiers, pricing=pricing,
-                             version=(int(current.version) + 1) if current else 1, updated_at=utcnow_iso(),
-                             updated_by=principal.subject)
-    condition = (PartnerTierConfig.version == current.version) if current else Item.PK.does_not_exist()
-    tx = Tx().put(item, condition, "tiers")
-    tx.put(event_item(None, "PartnerTiersChanged", {"version": item.version, "tiers": [t["id"] for t in tiers]},
-                      actor=principal.subject, correlation_id=correlation_id))
-    try:
-        tx.commit()
-    except TxConflict:
-        raise Conflict("The partner tiers changed while this request ran; retry it.") from None
+                             updated_at=utcnow_iso(), updated_by=principal.subject)
+    replace_versioned(item, current, lambda version: event_item(
+        None, "PartnerTiersChanged", {"version": version, "tiers": [t["id"] for t in tiers]},
+        actor=principal.subject, correlation_id=correlation_id), "partner tiers")
     return to_json(item)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -60,3 +61,18 @@ class Tx:
             if failed:
                 raise TxConflict(failed) from exc
             raise
+
+
+def replace_versioned(item: Any, current: Any, event: Callable[[int], Item], what: str) -> None:
+    """An operator setting's one item replaced whole: `item` gets the version after `current`'s (1 when there is
+    none) and is written conditional on the version read, with the event `event(version)` in the same transaction;
+    a concurrent change is a 409 (`what` names the setting), so two operators never interleave."""
+    from chalicelib.errors import Conflict
+
+    model = type(item)
+    item.version = int(current.version) + 1 if current is not None else 1
+    condition = (model.version == current.version) if current is not None else Item.PK.does_not_exist()
+    try:
+        Tx().put(item, condition, "setting").put(event(int(item.version))).commit()
+    except TxConflict:
+        raise Conflict(f"The {what} changed while this request ran; retry it.") from None

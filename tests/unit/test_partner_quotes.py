@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.schemas import CreateQuote
+from chalicelib.api.schemas import CreateQuote, PartnerTiers
 from chalicelib.partners import quotes, tiers
 from tests.unit.callcount import counting
 
@@ -196,3 +196,23 @@ def test_a_quote_is_one_read_and_no_write(api: Any, partner: dict[str, Any]) -> 
     with counting() as calls:
         assert _quote(api, partner["id"], partner["admin"], WORKED).status_code == 200
     assert calls.dynamodb == {"BatchGetItem": 1}
+
+
+def test_two_operators_changing_the_tiers_from_the_same_version_one_wins(api: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operator settings are replaced conditional on the version read (store.tx.replace_versioned): the second
+    writer, which read the same version, gets a 409 and its change is not written."""
+    from chalicelib.auth.principal import Principal
+    from chalicelib.errors import Conflict
+
+    operator = Principal(subject="op", tenant_id=None, roles=frozenset({"operator"}), scopes=frozenset())
+    body = lambda low: PartnerTiers.model_validate(  # noqa: E731 - a body per operator
+        {"tiers": [{**t, "marginBand": {"min": low, "max": "40"}} for t in tiers.DEFAULT_TIERS]})
+    first = tiers.load_config()
+    assert tiers.put_tiers(operator, body("11"))["version"] == 1
+    monkeypatch.setattr(tiers, "load_config", lambda: first)  # the second operator read before the first wrote
+    with pytest.raises(Conflict):
+        tiers.put_tiers(operator, body("12"))
+    monkeypatch.undo()
+    stored = api.json(api.call("GET", TIERS, api.operator))
+    assert stored["version"] == 1 and stored["tiers"][0]["marginBand"]["min"] == "11.00"
