@@ -210,9 +210,8 @@ def test_two_operators_changing_the_tiers_from_the_same_version_one_wins(api: An
         {"tiers": [{**t, "marginBand": {"min": low, "max": "40"}} for t in tiers.DEFAULT_TIERS]})
     first = tiers.load_config()
     assert tiers.put_tiers(operator, body("11"))["version"] == 1
-    monkeypatch.setattr(tiers, "load_config", lambda: first)  # the second operator read before the first wrote
-    with pytest.raises(Conflict):
+    with monkeypatch.context() as patch, pytest.raises(Conflict):
+        patch.setattr(tiers, "load_config", lambda: first)  # the second operator read before the first wrote
         tiers.put_tiers(operator, body("12"))
-    monkeypatch.undo()
     stored = api.json(api.call("GET", TIERS, api.operator))
     assert stored["version"] == 1 and stored["tiers"][0]["marginBand"]["min"] == "11.00"
