@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bench.inprocess import Say, quiet, stack
+from bench.inprocess import Say, flat_ratio, ops, quiet, stack
 
 DUE = 20
 DAYS = ("2026-12-01", "2026-12-11")  # the measured days; the other certificates fall due from 2029 on
@@ -99,9 +99,6 @@ def measure(say: Say, sizes: tuple[int, ...] = (1000, 100_000)) -> dict[str, Any
 
 
 def report(say: Say, result: dict[str, Any]) -> None:
-    def ops(calls: dict[str, int]) -> str:
-        return ", ".join(f"{v} {k}" for k, v in sorted(calls.items())) or "-"
-
     say(f"\n{'certifications':50} DynamoDB calls")
     render = result["pdf_render"]
     say(f"{'certificate PDF render':50} median {render['median_ms']} ms of {render['samples']} "
@@ -110,8 +107,4 @@ def report(say: Say, result: dict[str, Any]) -> None:
     for row in rows:
         label = f"reminder job, {row['certificates']:,} other certificates, {result['due']} due"
         say(f"{label:50} {row['requests']} requests: {ops(row['calls'])}; SES {ops(row['ses'])}")
-    if len(rows) >= 2:
-        ratio = rows[-1]["requests"] / rows[0]["requests"]
-        result["ratio"] = round(ratio, 3)
-        say(f"reminder job requests, {rows[-1]['certificates']:,} vs {rows[0]['certificates']:,} certificates: "
-            f"ratio {ratio:.2f} (goal 1.0)")
+    flat_ratio(say, result, rows, "reminder job", "certificates")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bench.inprocess import Say, quiet, stack
+from bench.inprocess import Say, ops, quiet, stack
 
 
 def _catalog(api: Any, tenant: str, n: int) -> None:
@@ -94,9 +94,6 @@ def measure(say: Say) -> dict[str, Any]:
 
 
 def report(say: Say, result: dict[str, Any]) -> None:
-    def ops(calls: dict[str, int]) -> str:
-        return ", ".join(f"{v} {k}" for k, v in calls.items()) or "-"
-
     say(f"\n{'courses':38} DynamoDB calls")
     for n, calls in result["catalog_page"].items():
         say(f"{'catalog page, ' + str(n) + ' courses (goal <= 2)':38} {ops(calls)}")

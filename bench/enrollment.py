@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from bench.inprocess import Say, quiet, stack
+from bench.inprocess import Say, ops, quiet, stack
 
 MATCHES = 200
 
@@ -88,9 +88,6 @@ def measure(say: Say, sizes: tuple[int, ...] = (1000, 100_000)) -> dict[str, Any
 
 
 def report(say: Say, result: dict[str, Any]) -> None:
-    def ops(calls: dict[str, int]) -> str:
-        return ", ".join(f"{v} {k}" for k, v in sorted(calls.items())) or "-"
-
     say(f"\n{'enrollment':46} DynamoDB calls")
     say(f"{'enroll (goal: 1 transaction)':46} {ops(result['enroll'])}")
     say(f"{'my enrollments page (goal: 1)':46} {ops(result['my_enrollments_page'])}")

@@ -13,6 +13,21 @@ from typing import Any
 Say = Callable[[str], None]
 
 
+def ops(calls: dict[str, int]) -> str:
+    """DynamoDB calls as the tables print them: `1 GetItem, 2 Query` (sorted by operation)."""
+    return ", ".join(f"{v} {k}" for k, v in sorted(calls.items())) or "-"
+
+
+def flat_ratio(say: Say, result: dict[str, Any], rows: list[dict[str, Any]], job: str, items: str) -> None:
+    """A job's requests at the largest table over the smallest (goal 1.0: cost follows what is due), said and
+    kept as result["ratio"]; `items` is the rows' key of the table size, and the noun said."""
+    if len(rows) < 2:
+        return
+    ratio = rows[-1]["requests"] / rows[0]["requests"]
+    result["ratio"] = round(ratio, 3)
+    say(f"{job} requests, {rows[-1][items]:,} vs {rows[0][items]:,} {items}: ratio {ratio:.2f} (goal 1.0)")
+
+
 @contextlib.contextmanager
 def stack() -> Iterator[Any]:
     """moto + the table, bucket and platform secret + a chalice.test.Client, as the unit tests have them."""

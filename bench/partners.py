@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.inprocess import Say, quiet, stack
+from bench.inprocess import Say, flat_ratio, ops, quiet, stack
 
 DUE = 20  # offers due in the measured job run
 LEADS_PER_SIZE = 3  # leads routed (and averaged) per pool size
@@ -127,9 +127,6 @@ def measure(say: Say, sizes: tuple[int, ...] = (1000, 100_000)) -> dict[str, Any
 
 
 def report(say: Say, result: dict[str, Any]) -> None:
-    def ops(calls: dict[str, int]) -> str:
-        return ", ".join(f"{v} {k}" for k, v in sorted(calls.items())) or "-"
-
     say(f"\n{'lead routing':50} DynamoDB calls")
     for row in result["routing"]:
         label = f"POST /v1/leads, {row['partners']:,} partners in the pool"
@@ -139,8 +136,4 @@ def report(say: Say, result: dict[str, Any]) -> None:
     for row in rows:
         label = f"claim-timeout job, {row['leads']:,} leads, {result['due']} due"
         say(f"{label:50} {row['requests']} requests: {ops(row['calls'])}")
-    if len(rows) >= 2:
-        ratio = rows[-1]["requests"] / rows[0]["requests"]
-        result["ratio"] = round(ratio, 3)
-        say(f"claim-timeout job requests, {rows[-1]['leads']:,} vs {rows[0]['leads']:,} leads: ratio {ratio:.2f} "
-            "(goal 1.0)")
+    flat_ratio(say, result, rows, "claim-timeout job", "leads")

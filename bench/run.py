@@ -18,6 +18,7 @@ from typing import Any
 from bench import env
 
 env.apply()
+from bench.inprocess import ops  # noqa: E402 - after env.apply(), like every bench import
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 IMPORT_GOAL = 1.25
@@ -35,16 +36,12 @@ def stamp(line: str) -> None:
     say(f"{line}  [{time.perf_counter() - _t0:.0f} s]")
 
 
-def _ops(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {op}" for op, n in counts.items()) or "-"
-
-
 def print_routes(costs: dict[str, Any]) -> None:
     say(f"\n{'route':58} {'status':>6}  DynamoDB calls (warm tenant cache)")
     for route, row in sorted(costs["warm"].items(), key=lambda kv: kv[0].split(" ", 1)[::-1]):
-        say(f"{route:58} {row['status']:>6}  {_ops(row['dynamodb'])}")
+        say(f"{route:58} {row['status']:>6}  {ops(row['dynamodb'])}")
     for route, counts in costs["cold"].items():
-        say(f"{route + ' (cold cache)':58} {'':>6}  {_ops(counts)}")
+        say(f"{route + ' (cold cache)':58} {'':>6}  {ops(counts)}")
     say(f"Scans during the run: {costs['scans']}")
 
 
