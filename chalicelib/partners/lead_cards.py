@@ -23,6 +23,7 @@ from chalicelib.partners import routing
 from chalicelib.store import keys
 from chalicelib.store.models import Item, LeadRoutingConfig, RoutingCard, Tenant, plain
 from chalicelib.store.tx import Tx
+from chalicelib.tenancy import cache
 
 CERT_EVENTS = ("CertificationIssued", "CertificationExpiring", "CertificationExpired", "CertificationRevoked",
                "RecertificationStarted")
@@ -124,13 +125,6 @@ def _update_existing(partner_id: str, actions: list[Any]) -> bool:
         raise
 
 
-def _is_partner(tenant_id: str | None) -> bool:
-    from chalicelib.tenancy import cache
-
-    record = cache.tenant_record(tenant_id) if tenant_id else None
-    return record is not None and record.kind == "partner"
-
-
 def refresh_partner(partner_id: str) -> bool:
     """Tier, status and name from the partner tenant (read now: a late or repeated event sets the same)."""
     from chalicelib.partners import tiers
@@ -156,7 +150,7 @@ def refresh_certified(partner_id: str, program_id: str) -> bool:
 @subscribe("TenantUpdated")
 def _on_partner_changed(event: EventEnvelope) -> None:
     partner_id = str(event.detail.get("partnerId") or event.detail.get("tenantId") or event.tenant_id or "")
-    if partner_id and _is_partner(partner_id):
+    if partner_id and cache.is_partner(partner_id):
         refresh_partner(partner_id)
 
 
@@ -168,7 +162,7 @@ def _program_of(detail: dict[str, Any]) -> str | None:
 
 def _on_certification(event: EventEnvelope) -> None:
     """A certificate of a partner's rep changed state: if it is of the required program, re-count."""
-    if not _is_partner(event.tenant_id):
+    if not cache.is_partner(event.tenant_id):
         return
     program = _program_of(event.detail)
     if program and program == routing.required_program_id():

@@ -55,6 +55,12 @@ def tenant_record(tenant_id: str) -> TenantRecord | None:
     return ttl_get(_entries, tenant_id, lambda: _load(tenant_id), _MAX_ENTRIES)
 
 
+def is_partner(tenant_id: str | None) -> bool:
+    """Whether a tenant is a partner, from this cache (stream subscribers filter partners' events with it)."""
+    record = tenant_record(tenant_id) if tenant_id else None
+    return record is not None and record.kind == "partner"
+
+
 def forget(tenant_id: str) -> None:
     """Drop one entry (this container changed the tenant; others see it within the cache TTL)."""
     _entries.pop(tenant_id, None)

@@ -153,3 +153,20 @@ def test_events_complete_milestones_once(api: Any, stream: Stream, now: Any, mon
     emit(stream, None, "LeadClaimed", {"leadId": "ld-2", "partnerId": pid})  # a second claim: done already
     assert plan(api, pid)["version"] == version
     assert plan(api, other["id"])["progress"]["milestonesDone"] == 0  # the other partner's plan is untouched
+
+
+def test_a_customers_certificate_costs_the_onboarding_subscriber_no_read(api: Any) -> None:
+    """Certificates are issued in every tenant; only a partner's can complete an onboarding milestone, and the
+    subscriber tells them apart from the tenant cache (warm in a running container) without reading a plan."""
+    from chalicelib.events.consumer import EventEnvelope
+    from chalicelib.partners import onboarding_events
+    from chalicelib.tenancy import cache
+    from tests.unit.callcount import counting
+
+    customer = api.make_tenant()["id"]
+    cache.tenant_record(customer)  # warm, as after the container's first event of the tenant
+    issued = EventEnvelope(id="ev-c", type="CertificationIssued", tenant_id=customer, occurred_at="2027-01-04",
+                           actor="system", correlation_id=None, detail={"certificationId": "sp-demo"})
+    with counting() as calls:
+        onboarding_events._on_certified(issued)
+    assert calls.dynamodb == {}
