@@ -263,10 +263,11 @@ def decline(ctx: TenantContext, lead_id: str) -> dict[str, Any]:
     env = _env(ctx.principal.subject, ctx.correlation_id, _of(found, LeadRoutingConfig), _of(found, PartnerTierConfig))
     previous = lead_offers.Resolution(partner_id, "declined", now, "LeadDeclined")
     try:
-        lead_offers.route(_state(lead), "declined", env, previous)
+        outcome = lead_offers.route(_state(lead), "declined", env, previous)
     except TxConflict:
         raise Conflict("The lead is no longer offered to this partner.") from None
-    lead = load(lead_id, consistent=True)
+    # what the transaction wrote, as the decliner sees it (another partner's offer is never named)
+    lead.status, lead.offer_partner_id, lead.updated_at = outcome["status"], outcome.get("partnerId"), now
     return to_json(lead, partner_id, None)
 
 

@@ -226,7 +226,7 @@ BUDGETS: dict[str, dict[str, int]] = {
     "POST /v1/partners/{partnerId}/quotes": {"BatchGetItem": 1},
     # lead routing (docs/partners.md, Lead routing): routing a lead is settings + tiers in one BatchGetItem, the
     # pool of routing cards in one Query and one transaction, whatever the number of partners; a claim reads the
-    # lead and commits one conditional transaction; a decline re-routes like a create, then reads the lead back
+    # lead and commits one conditional transaction; a decline re-routes like a create
     "GET /v1/lead-routing": {GET: 1},
     "PUT /v1/lead-routing": {GET: 2, TX: 1},
     "PUT /v1/partners/{partnerId}/routing-profile": {"BatchGetItem": 1, TX: 1, GET: 1},
@@ -237,7 +237,7 @@ BUDGETS: dict[str, dict[str, int]] = {
     "GET /v1/leads/{leadId}/routing": {QUERY: 1},
     "GET /v1/partners/{partnerId}/leads": {QUERY: 1},
     "POST /v1/partners/{partnerId}/leads/{leadId}/claim": {GET: 1, TX: 1},
-    "POST /v1/partners/{partnerId}/leads/{leadId}/decline": {"BatchGetItem": 1, QUERY: 1, TX: 1, GET: 1},
+    "POST /v1/partners/{partnerId}/leads/{leadId}/decline": {"BatchGetItem": 1, QUERY: 1, TX: 1},
     "POST /v1/partners/{partnerId}/leads/{leadId}/outcome": {GET: 1, TX: 1},
     # co-branding (docs/partners.md): a draft save reads the revision, then draft + audit entry in one conditional
     # transaction; a submit reads the draft, then version + draft + audit + event; approving reads version and
